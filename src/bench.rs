@@ -1,0 +1,115 @@
+//! `frameline bench`: one op, one deterministic frame, honest timing, one record with
+//! the fields other tools rely on (see [`BenchRecord`]; extend, never rename).
+
+use serde::Serialize;
+
+use crate::image::AnyImage;
+use crate::ops::OpSpec;
+use crate::simd::{self, SimdLevel};
+use crate::timing::measure;
+use crate::{Error, Result};
+
+/// How to measure.
+#[derive(Clone, Debug)]
+pub struct BenchConfig {
+    pub width: usize,
+    pub height: usize,
+    /// Threads in the pool the op runs on; 1 really means one thread.
+    pub threads: usize,
+    pub warmup: usize,
+    pub repeats: usize,
+    /// Forced SIMD level; `None` uses [`simd::level`].
+    pub simd: Option<SimdLevel>,
+}
+
+/// One benchmark result. Field names are a stable interface (`--json`).
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchRecord {
+    pub op: String,
+    /// `"WIDTHxHEIGHT"`.
+    pub size: String,
+    pub width: usize,
+    pub height: usize,
+    /// Input pixel type.
+    pub dtype: String,
+    pub out_dtype: String,
+    pub threads: usize,
+    pub simd: String,
+    pub median_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    pub mean_ms: f64,
+    pub p99_ms: f64,
+    pub repeats: usize,
+    pub warmup: usize,
+    /// Input megapixels per second at the median time.
+    pub mpix_per_s: f64,
+    /// Bytes read plus written per second at the median time (1 GB = 1e9 bytes).
+    pub gb_per_s: f64,
+    pub bytes_per_run: u64,
+    pub params: serde_json::Value,
+    pub cpu: String,
+    pub arch: String,
+    pub version: String,
+}
+
+/// Measures `spec` with `params` (`key=value` strings) under `cfg`.
+pub fn bench_op<S: AsRef<str>>(
+    spec: &OpSpec,
+    params: &[S],
+    cfg: &BenchConfig,
+) -> Result<BenchRecord> {
+    match cfg.simd {
+        Some(level) => simd::with_forced_level(level, || bench_at(spec, params, cfg, level))?,
+        None => bench_at(spec, params, cfg, simd::level()?),
+    }
+}
+
+fn bench_at<S: AsRef<str>>(
+    spec: &OpSpec,
+    params: &[S],
+    cfg: &BenchConfig,
+    level: SimdLevel,
+) -> Result<BenchRecord> {
+    let (mut op, params) = spec.build(params)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads.max(1))
+        .build()
+        .map_err(|e| Error::ThreadPool(e.to_string()))?;
+    let size = (cfg.width, cfg.height);
+    let input = op.bench_input(cfg.width, cfg.height)?;
+    let (ow, oh) = op.output_size(size);
+    let mut output = AnyImage::new(op.output_dtype(), ow, oh)?;
+    op.prepare(size)?;
+    let timing = pool.install(|| {
+        measure(cfg.warmup, cfg.repeats, || {
+            op.run(input.as_view(), output.as_view_mut())
+        })
+    })?;
+    let bytes = op.bytes_moved(size);
+    let secs = timing.median_ms / 1e3;
+    Ok(BenchRecord {
+        op: spec.name.to_string(),
+        size: format!("{}x{}", cfg.width, cfg.height),
+        width: cfg.width,
+        height: cfg.height,
+        dtype: op.input_dtype().name().to_string(),
+        out_dtype: op.output_dtype().name().to_string(),
+        threads: pool.current_num_threads(),
+        simd: level.name().to_string(),
+        median_ms: timing.median_ms,
+        min_ms: timing.min_ms,
+        max_ms: timing.max_ms,
+        mean_ms: timing.mean_ms,
+        p99_ms: timing.p99_ms,
+        repeats: timing.count,
+        warmup: cfg.warmup,
+        mpix_per_s: (cfg.width * cfg.height) as f64 / 1e6 / secs,
+        gb_per_s: bytes as f64 / 1e9 / secs,
+        bytes_per_run: bytes,
+        params: params.to_json(),
+        cpu: simd::cpu_model(),
+        arch: std::env::consts::ARCH.to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    })
+}

@@ -1,0 +1,80 @@
+//! `frameline bench`.
+
+use frameline::bench::{BenchConfig, bench_op};
+use frameline::ops::{self, REGISTRY};
+use frameline::simd::SimdLevel;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The op to measure (see --list).
+    #[arg(required_unless_present = "list")]
+    op: Option<String>,
+    /// List ops and their parameters.
+    #[arg(long)]
+    list: bool,
+    /// Frame size.
+    #[arg(long, default_value = "1920x1080", value_parser = super::parse_size)]
+    size: (usize, usize),
+    /// Threads (default: all cores); 1 runs on exactly one thread.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Timed runs (the median is reported).
+    #[arg(long, default_value_t = 20)]
+    repeats: usize,
+    /// Untimed runs first.
+    #[arg(long, default_value_t = 3)]
+    warmup: usize,
+    /// Force a SIMD level: scalar, avx2, avx512, avx512vbmi, neon.
+    #[arg(long)]
+    simd: Option<SimdLevel>,
+    /// An op parameter, key=value (repeatable).
+    #[arg(long = "param", short = 'p')]
+    params: Vec<String>,
+    /// One JSON object per line.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> frameline::Result<()> {
+    if args.list {
+        for spec in REGISTRY {
+            println!("{:<14} {}", spec.name, spec.summary);
+            for p in spec.params {
+                println!("    {:<12} default {:<8} {}", p.name, p.default, p.help);
+            }
+        }
+        return Ok(());
+    }
+    let spec = ops::find(args.op.as_deref().unwrap_or_default())?;
+    let cfg = BenchConfig {
+        width: args.size.0,
+        height: args.size.1,
+        threads: args.threads.unwrap_or_else(super::available_cores),
+        warmup: args.warmup,
+        repeats: args.repeats,
+        simd: args.simd,
+    };
+    let r = bench_op(spec, &args.params, &cfg)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&r).expect("a record always serializes")
+        );
+    } else {
+        println!(
+            "{} {} {} | threads {} | simd {} | median {:.3} ms (min {:.3}, max {:.3}) | {:.0} Mpix/s | {:.2} GB/s | {}",
+            r.op,
+            r.size,
+            r.dtype,
+            r.threads,
+            r.simd,
+            r.median_ms,
+            r.min_ms,
+            r.max_ms,
+            r.mpix_per_s,
+            r.gb_per_s,
+            r.params
+        );
+    }
+    Ok(())
+}

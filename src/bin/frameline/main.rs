@@ -1,0 +1,76 @@
+//! The `frameline` command line. Each subcommand lives in its own file; errors end the
+//! program with one line on stderr and a non-zero exit code, never a panic.
+
+mod apply;
+mod bench;
+mod info;
+mod ladder;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "frameline",
+    version,
+    about = "Real-time image processing for edge boards"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the CPU, its SIMD features, the chosen level, cores and thread-pool size.
+    Info,
+    /// Run the performance ladder: gamma correction from per-pixel powf to SIMD LUT on all cores.
+    Ladder(ladder::Args),
+    /// Measure one op on a deterministic random frame.
+    Bench(bench::Args),
+    /// Apply one op to an image file and write the result.
+    Apply(apply::Args),
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info => info::run(),
+        Command::Ladder(args) => ladder::run(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Apply(args) => apply::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("frameline: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Parses `WIDTHxHEIGHT`.
+fn parse_size(text: &str) -> Result<(usize, usize), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("size '{text}' is not WIDTHxHEIGHT"))?;
+    let w: usize = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad width in '{text}'"))?;
+    let h: usize = h
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad height in '{text}'"))?;
+    if w == 0 || h == 0 {
+        return Err(format!("size '{text}' has a zero dimension"));
+    }
+    Ok((w, h))
+}
+
+/// Number of CPUs this process may use.
+fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,0 +1,8 @@
+//! The kernels, one folder per operation family. Each family's `mod.rs` validates
+//! shapes, picks the SIMD level once and dispatches; `scalar.rs` is the reference every
+//! SIMD variant (`avx2.rs`, `avx512.rs`, `neon.rs`) is tested against.
+
+pub mod copy;
+pub mod gamma;
+pub mod lut;
+pub(crate) mod parallel;

@@ -1,0 +1,246 @@
+//! Which SIMD instruction set the kernels use: detected once per process, overridable
+//! downwards for tests and benchmarks, checked so that no kernel ever runs an
+//! instruction the CPU lacks.
+//!
+//! The override comes from [`force_level`] or, failing that, the environment variable
+//! `FRAMELINE_SIMD=scalar|avx2|avx512|avx512vbmi|neon`. Asking for a level the CPU lacks
+//! is an [`Error::SimdUnavailable`], never undefined behaviour. The crate is never built
+//! with a global `target-cpu`: the run-time checks stay real, so every level is tested.
+
+use std::fmt;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::{Error, Result};
+
+/// The environment variable that forces a SIMD level.
+pub const ENV_VAR: &str = "FRAMELINE_SIMD";
+
+/// A SIMD level. Levels of the same architecture are ordered: each includes the ones
+/// below it. `Avx512` is the Skylake-X set (F, BW, CD, DQ, VL); `Avx512Vbmi` adds the
+/// byte-permute instructions (Ice Lake, Zen 4 and later).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SimdLevel {
+    Scalar,
+    Neon,
+    Avx2,
+    Avx512,
+    Avx512Vbmi,
+}
+
+const ALL: [SimdLevel; 5] = [
+    SimdLevel::Scalar,
+    SimdLevel::Neon,
+    SimdLevel::Avx2,
+    SimdLevel::Avx512,
+    SimdLevel::Avx512Vbmi,
+];
+
+impl SimdLevel {
+    /// The name used by `FRAMELINE_SIMD`, `--simd` and the bench JSON.
+    pub const fn name(self) -> &'static str {
+        match self {
+            SimdLevel::Scalar => "scalar",
+            SimdLevel::Neon => "neon",
+            SimdLevel::Avx2 => "avx2",
+            SimdLevel::Avx512 => "avx512",
+            SimdLevel::Avx512Vbmi => "avx512vbmi",
+        }
+    }
+
+    /// Parses a level name (case-insensitive).
+    pub fn parse(name: &str) -> Result<SimdLevel> {
+        let lower = name.trim().to_ascii_lowercase();
+        ALL.into_iter()
+            .find(|l| l.name() == lower)
+            .ok_or_else(|| Error::UnknownSimdLevel(name.to_string()))
+    }
+
+    /// True when this CPU (and this build's architecture) can run the level.
+    pub fn is_supported(self) -> bool {
+        match self {
+            SimdLevel::Scalar => true,
+            #[cfg(target_arch = "aarch64")]
+            SimdLevel::Neon => std::arch::is_aarch64_feature_detected!("neon"),
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                    && std::arch::is_x86_feature_detected!("avx512cd")
+                    && std::arch::is_x86_feature_detected!("avx512dq")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && SimdLevel::Avx2.is_supported()
+            }
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx512Vbmi => {
+                SimdLevel::Avx512.is_supported()
+                    && std::arch::is_x86_feature_detected!("avx512vbmi")
+            }
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// Every level this CPU supports, lowest first (always starts with `Scalar`).
+    pub fn supported() -> Vec<SimdLevel> {
+        ALL.into_iter().filter(|l| l.is_supported()).collect()
+    }
+
+    /// The best level this CPU supports (detected once).
+    pub fn best() -> SimdLevel {
+        static BEST: OnceLock<SimdLevel> = OnceLock::new();
+        *BEST.get_or_init(|| {
+            *Self::supported()
+                .last()
+                .expect("scalar is always supported")
+        })
+    }
+
+    /// Returns `self` if supported, else an error naming what is available.
+    pub fn check(self) -> Result<SimdLevel> {
+        if self.is_supported() {
+            Ok(self)
+        } else {
+            Err(Error::SimdUnavailable {
+                requested: self.name().to_string(),
+                available: Self::supported()
+                    .iter()
+                    .map(|l| l.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+        }
+    }
+}
+
+impl fmt::Display for SimdLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for SimdLevel {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        SimdLevel::parse(s)
+    }
+}
+
+/// 0 = no override; otherwise 1 + index into `ALL`.
+static FORCED: AtomicU8 = AtomicU8::new(0);
+
+/// Forces every kernel to `level` (process-wide). Errors if the CPU lacks it.
+pub fn force_level(level: SimdLevel) -> Result<()> {
+    level.check()?;
+    let code = ALL.iter().position(|&l| l == level).expect("in ALL") as u8 + 1;
+    FORCED.store(code, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Removes a [`force_level`] override (the environment variable still applies).
+pub fn clear_forced_level() {
+    FORCED.store(0, Ordering::Relaxed);
+}
+
+/// Runs `f` with every kernel forced to `level`, then restores the previous override.
+/// The override is process-wide: kernels on other threads see it too while `f` runs.
+pub fn with_forced_level<R>(level: SimdLevel, f: impl FnOnce() -> R) -> Result<R> {
+    level.check()?;
+    let previous = FORCED.load(Ordering::Relaxed);
+    force_level(level)?;
+    let result = f();
+    FORCED.store(previous, Ordering::Relaxed);
+    Ok(result)
+}
+
+/// The level from `FRAMELINE_SIMD`, read and checked once.
+fn env_level() -> Result<Option<SimdLevel>> {
+    static ENV: OnceLock<std::result::Result<Option<SimdLevel>, String>> = OnceLock::new();
+    let parsed = ENV.get_or_init(|| match std::env::var(ENV_VAR) {
+        Ok(v) if !v.trim().is_empty() => SimdLevel::parse(&v)
+            .and_then(SimdLevel::check)
+            .map(Some)
+            .map_err(|e| format!("{ENV_VAR}: {e}")),
+        _ => Ok(None),
+    });
+    parsed.clone().map_err(|reason| Error::SimdUnavailable {
+        requested: reason,
+        available: SimdLevel::supported()
+            .iter()
+            .map(|l| l.name())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// The level kernels run at: the forced one, else `FRAMELINE_SIMD`, else the best.
+/// An invalid `FRAMELINE_SIMD` is reported here, by every kernel call.
+pub fn level() -> Result<SimdLevel> {
+    match FORCED.load(Ordering::Relaxed) {
+        0 => Ok(env_level()?.unwrap_or_else(SimdLevel::best)),
+        code => Ok(ALL[code as usize - 1]),
+    }
+}
+
+/// CPU features relevant to frameline that this machine reports, for `frameline info`.
+pub fn detected_features() -> Vec<&'static str> {
+    let mut found = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        macro_rules! probe {
+            ($($f:tt),*) => {$(
+                if std::arch::is_x86_feature_detected!($f) { found.push($f); }
+            )*};
+        }
+        probe!(
+            "sse4.2",
+            "avx",
+            "avx2",
+            "fma",
+            "bmi2",
+            "avx512f",
+            "avx512bw",
+            "avx512cd",
+            "avx512dq",
+            "avx512vl",
+            "avx512vbmi",
+            "avx512vbmi2",
+            "avx512vnni",
+            "gfni"
+        );
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        macro_rules! probe {
+            ($($f:tt),*) => {$(
+                if std::arch::is_aarch64_feature_detected!($f) { found.push($f); }
+            )*};
+        }
+        probe!("neon", "fp16", "dotprod", "i8mm", "sve", "sve2");
+    }
+    found
+}
+
+/// The CPU's marketing name (x86: `model name`; Arm boards: the device-tree model or
+/// the CPU part number), for benchmark records.
+pub fn cpu_model() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |key: &str| {
+        cpuinfo.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == key).then(|| v.trim().to_string())
+        })
+    };
+    if let Some(name) = field("model name") {
+        return name;
+    }
+    if let Ok(model) = std::fs::read_to_string("/proc/device-tree/model") {
+        return model.trim_end_matches('\0').trim().to_string();
+    }
+    match (field("CPU implementer"), field("CPU part")) {
+        (Some(i), Some(p)) => format!("arm implementer {i} part {p}"),
+        _ => "unknown".to_string(),
+    }
+}

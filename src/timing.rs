@@ -1,0 +1,69 @@
+//! Honest timing (the chapter's Code 8.2.1): warm-up runs absorb one-time costs
+//! (thread-pool start, page faults on fresh buffers, lazy initialization), then the
+//! median of the repeats resists scheduling noise. Min, max and p99 come with it.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::Result;
+
+/// Summary statistics of a set of durations, in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    pub count: usize,
+    pub median_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    pub mean_ms: f64,
+    /// Nearest-rank 99th percentile; equals the maximum below 100 samples.
+    pub p99_ms: f64,
+}
+
+impl Summary {
+    /// Summarizes samples (sorted in place). `None` for no samples.
+    pub fn from_samples(samples_ms: &mut [f64]) -> Option<Summary> {
+        if samples_ms.is_empty() {
+            return None;
+        }
+        samples_ms.sort_by(f64::total_cmp);
+        let n = samples_ms.len();
+        let median_ms = if n % 2 == 1 {
+            samples_ms[n / 2]
+        } else {
+            0.5 * (samples_ms[n / 2 - 1] + samples_ms[n / 2])
+        };
+        Some(Summary {
+            count: n,
+            median_ms,
+            min_ms: samples_ms[0],
+            max_ms: samples_ms[n - 1],
+            mean_ms: samples_ms.iter().sum::<f64>() / n as f64,
+            p99_ms: percentile_sorted(samples_ms, 99.0),
+        })
+    }
+}
+
+/// Nearest-rank percentile of sorted, non-empty samples.
+pub fn percentile_sorted(sorted: &[f64], pct: f64) -> f64 {
+    let rank = ((pct / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Runs `f` `warmup` times untimed, then `repeats` (at least 1) times timed.
+pub fn measure(
+    warmup: usize,
+    repeats: usize,
+    mut f: impl FnMut() -> Result<()>,
+) -> Result<Summary> {
+    for _ in 0..warmup {
+        f()?;
+    }
+    let mut samples = Vec::with_capacity(repeats.max(1));
+    for _ in 0..repeats.max(1) {
+        let t0 = Instant::now();
+        f()?;
+        samples.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(Summary::from_samples(&mut samples).expect("at least one sample"))
+}
