@@ -67,3 +67,36 @@ pub fn measure(
     }
     Ok(Summary::from_samples(&mut samples).expect("at least one sample"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_statistics() {
+        let mut s = [5.0, 1.0, 3.0, 2.0, 4.0];
+        let sum = Summary::from_samples(&mut s).unwrap();
+        assert_eq!(
+            (sum.median_ms, sum.min_ms, sum.max_ms, sum.mean_ms),
+            (3.0, 1.0, 5.0, 3.0)
+        );
+        let mut even = [4.0, 1.0, 3.0, 2.0];
+        assert_eq!(Summary::from_samples(&mut even).unwrap().median_ms, 2.5);
+        assert!(Summary::from_samples(&mut []).is_none());
+        let mut many: Vec<f64> = (1..=200).map(f64::from).collect();
+        assert_eq!(Summary::from_samples(&mut many).unwrap().p99_ms, 198.0);
+    }
+
+    #[test]
+    fn measure_runs_warmup_plus_repeats() {
+        let mut calls = 0;
+        let s = measure(2, 5, || {
+            calls += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((calls, s.count), (7, 5));
+        let failing = measure(0, 3, || Err(crate::Error::Mismatch("x".into())));
+        assert!(failing.is_err());
+    }
+}

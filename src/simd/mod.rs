@@ -244,3 +244,30 @@ pub fn cpu_model() -> String {
         _ => "unknown".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_fail() {
+        for l in ALL {
+            assert_eq!(SimdLevel::parse(l.name()).unwrap(), l);
+        }
+        assert_eq!(SimdLevel::parse(" AVX2 ").unwrap(), SimdLevel::Avx2);
+        assert!(matches!(
+            SimdLevel::parse("sse"),
+            Err(Error::UnknownSimdLevel(_))
+        ));
+    }
+
+    #[test]
+    fn supported_levels_start_with_scalar_and_end_with_best() {
+        let s = SimdLevel::supported();
+        assert_eq!(s[0], SimdLevel::Scalar);
+        assert_eq!(*s.last().unwrap(), SimdLevel::best());
+        assert!(s.iter().all(|l| l.check().is_ok()));
+        #[cfg(target_arch = "aarch64")]
+        assert!(s.contains(&SimdLevel::Neon), "NEON is mandatory on aarch64");
+    }
+}

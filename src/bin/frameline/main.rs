@@ -35,7 +35,17 @@ enum Command {
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // Usage errors in one line too, like every other error.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            eprintln!("frameline: {first} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         Command::Info => info::run(),
         Command::Ladder(args) => ladder::run(args),
