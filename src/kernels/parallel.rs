@@ -50,3 +50,45 @@ fn split<S: Pixel, D: Pixel, F>(
         || split(s1, d1, band_rows, f),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::Image;
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+
+    fn bands_seen(threads: usize, w: usize, h: usize) -> (usize, HashSet<std::thread::ThreadId>, usize) {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let src = Image::<u8>::new(w, h).unwrap();
+        let mut dst = Image::<u8>::new(w, h).unwrap();
+        let seen = Mutex::new((0, HashSet::new(), 0));
+        pool.install(|| {
+            for_each_band(src.as_view(), dst.as_view_mut(), 1 << 10, &|s, mut d| {
+                d.fill(1);
+                let mut g = seen.lock().unwrap();
+                g.0 += 1;
+                g.1.insert(std::thread::current().id());
+                g.2 += s.height();
+            })
+        });
+        assert!(dst.as_view().rows().flatten().all(|&v| v == 1), "every row visited");
+        seen.into_inner().unwrap()
+    }
+
+    #[test]
+    fn one_thread_means_one_band_on_one_thread() {
+        let (bands, threads, rows) = bands_seen(1, 640, 480);
+        assert_eq!((bands, threads.len(), rows), (1, 1, 480));
+    }
+
+    #[test]
+    fn several_threads_split_into_bands_covering_every_row() {
+        let (bands, _, rows) = bands_seen(4, 640, 481);
+        assert!(bands > 1);
+        assert_eq!(rows, 481);
+        // Small images stay whole.
+        let (bands, _, _) = bands_seen(4, 8, 8);
+        assert_eq!(bands, 1);
+    }
+}

@@ -35,6 +35,11 @@ pub trait Op: Send {
         crate::testing::random_image(self.input_dtype(), width, height, BENCH_SEED)
     }
 
+    /// False for ops that never use SIMD (their records then say `scalar`).
+    fn uses_simd(&self) -> bool {
+        true
+    }
+
     /// Allocates scratch space for inputs of `size`; later runs must not allocate.
     fn prepare(&mut self, _size: (usize, usize)) -> Result<()> {
         Ok(())

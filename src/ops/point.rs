@@ -136,6 +136,10 @@ impl Op for GammaNaiveOp {
         DType::U8
     }
 
+    fn uses_simd(&self) -> bool {
+        false
+    }
+
     fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
         gamma_naive(&src.typed()?, &mut dst.typed()?, self.gamma)
     }
@@ -161,6 +165,10 @@ struct GammaRowOp {
 impl Op for GammaRowOp {
     fn input_dtype(&self) -> DType {
         DType::U8
+    }
+
+    fn uses_simd(&self) -> bool {
+        false
     }
 
     fn prepare(&mut self, (width, _): (usize, usize)) -> Result<()> {
