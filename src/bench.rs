@@ -96,9 +96,13 @@ fn bench_at<S: AsRef<str>>(
         dtype: op.input_dtype().name().to_string(),
         out_dtype: op.output_dtype().name().to_string(),
         threads: pool.current_num_threads(),
-        simd: if op.uses_simd() { level } else { SimdLevel::Scalar }
-            .name()
-            .to_string(),
+        simd: if op.uses_simd() {
+            level
+        } else {
+            SimdLevel::Scalar
+        }
+        .name()
+        .to_string(),
         median_ms: timing.median_ms,
         min_ms: timing.min_ms,
         max_ms: timing.max_ms,

@@ -18,3 +18,8 @@ pub mod timing;
 pub use error::{Error, Result};
 pub use image::{AnyImage, AnyView, AnyViewMut, DType, Image, ImageView, ImageViewMut, Pixel};
 pub use simd::SimdLevel;
+
+// The README's Rust example compiles as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -87,3 +87,9 @@ impl<T: Pixel> From<Image<T>> for AnyImage {
         T::erase(img)
     }
 }
+
+impl<'a, T: Pixel> From<ImageView<'a, T>> for AnyView<'a> {
+    fn from(v: ImageView<'a, T>) -> Self {
+        T::erase_view(v)
+    }
+}

@@ -75,6 +75,8 @@ pub trait Pixel:
     const DTYPE: DType;
     /// Wraps an owned image into the dtype-erased enum.
     fn erase(img: Image<Self>) -> AnyImage;
+    /// Wraps a view into the dtype-erased enum.
+    fn erase_view(v: ImageView<'_, Self>) -> AnyView<'_>;
     /// The typed view inside `v`, if `v` holds this type.
     fn view_of(v: AnyView<'_>) -> Option<ImageView<'_, Self>>;
     /// The typed mutable view inside `v`, if `v` holds this type.
@@ -87,6 +89,7 @@ macro_rules! impl_pixel {
         impl Pixel for $t {
             const DTYPE: DType = DType::$d;
             fn erase(img: Image<Self>) -> AnyImage { AnyImage::$d(img) }
+            fn erase_view(v: ImageView<'_, Self>) -> AnyView<'_> { AnyView::$d(v) }
             fn view_of(v: AnyView<'_>) -> Option<ImageView<'_, Self>> {
                 match v { AnyView::$d(v) => Some(v), _ => None }
             }

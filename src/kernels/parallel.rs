@@ -58,8 +58,15 @@ mod tests {
     use std::collections::HashSet;
     use std::sync::Mutex;
 
-    fn bands_seen(threads: usize, w: usize, h: usize) -> (usize, HashSet<std::thread::ThreadId>, usize) {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    fn bands_seen(
+        threads: usize,
+        w: usize,
+        h: usize,
+    ) -> (usize, HashSet<std::thread::ThreadId>, usize) {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         let src = Image::<u8>::new(w, h).unwrap();
         let mut dst = Image::<u8>::new(w, h).unwrap();
         let seen = Mutex::new((0, HashSet::new(), 0));
@@ -72,7 +79,10 @@ mod tests {
                 g.2 += s.height();
             })
         });
-        assert!(dst.as_view().rows().flatten().all(|&v| v == 1), "every row visited");
+        assert!(
+            dst.as_view().rows().flatten().all(|&v| v == 1),
+            "every row visited"
+        );
         seen.into_inner().unwrap()
     }
 
