@@ -5,6 +5,9 @@
 //! AVX-512 and NEON variants; the SIMD level is detected once at run time and can be
 //! forced lower ([`simd::force_level`] or `FRAMELINE_SIMD`).
 
+// Kernels index taps and rows by number, as the formulas in their comments do.
+#![allow(clippy::needless_range_loop)]
+
 pub mod bench;
 pub mod error;
 pub mod image;

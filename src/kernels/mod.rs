@@ -2,7 +2,9 @@
 //! shapes, picks the SIMD level once and dispatches; `scalar.rs` is the reference every
 //! SIMD variant (`avx2.rs`, `avx512.rs`, `neon.rs`) is tested against.
 
+pub mod border;
 pub mod copy;
 pub mod gamma;
+pub mod gaussian;
 pub mod lut;
 pub(crate) mod parallel;

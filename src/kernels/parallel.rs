@@ -51,6 +51,74 @@ fn split<S: Pixel, D: Pixel, F>(
     );
 }
 
+/// Calls `f(first_row, band, scratch)` on bands of `band_rows` rows of `dst` (the last
+/// may be shorter), each band with its own element of `scratch` (at least one per
+/// band), in parallel on the current rayon pool. Like [`for_each_band`], the output
+/// does not depend on the thread count when `f` only depends on its band.
+pub(crate) fn for_each_band_with_scratch<D: Pixel, X: Send, F>(
+    dst: ImageViewMut<'_, D>,
+    band_rows: usize,
+    scratch: &mut [X],
+    f: &F,
+) where
+    F: Fn(usize, ImageViewMut<'_, D>, &mut X) + Sync,
+{
+    let band_rows = band_rows.max(1);
+    debug_assert!(scratch.len() >= dst.height().div_ceil(band_rows));
+    split_scratch(0, dst, band_rows, scratch, f);
+}
+
+fn split_scratch<D: Pixel, X: Send, F>(
+    first_row: usize,
+    dst: ImageViewMut<'_, D>,
+    band_rows: usize,
+    scratch: &mut [X],
+    f: &F,
+) where
+    F: Fn(usize, ImageViewMut<'_, D>, &mut X) + Sync,
+{
+    let bands = dst.height().div_ceil(band_rows);
+    if bands <= 1 || rayon::current_num_threads() <= 1 {
+        // One thread: process the bands in order with the first scratch.
+        let mut rest = Some(dst);
+        let mut y = first_row;
+        while let Some(band) = rest.take() {
+            let (now, later) = match band.height() > band_rows {
+                true => {
+                    let (a, b) = band.split_at_row_mut(band_rows).expect("0 < band_rows < h");
+                    (a, Some(b))
+                }
+                false => (band, None),
+            };
+            let h = now.height();
+            f(y, now, &mut scratch[0]);
+            y += h;
+            rest = later;
+        }
+        return;
+    }
+    let half = bands / 2;
+    let (top, bottom) = dst.split_at_row_mut(half * band_rows).expect("inside");
+    let (s0, s1) = scratch.split_at_mut(half);
+    rayon::join(
+        || split_scratch(first_row, top, band_rows, s0, f),
+        || split_scratch(first_row + half * band_rows, bottom, band_rows, s1, f),
+    );
+}
+
+/// Rows per band for an image of `height` rows on the current pool: about four bands
+/// per thread, never fewer than `min_rows` rows.
+pub(crate) fn band_rows_for(height: usize, min_rows: usize) -> usize {
+    let threads = rayon::current_num_threads();
+    if threads <= 1 {
+        return height.max(1);
+    }
+    height
+        .div_ceil(threads * 4)
+        .max(min_rows)
+        .max(MIN_BAND_ROWS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! benches all read this list, so a new kernel appears in every front end by adding one
 //! entry here.
 
+mod filters;
 mod params;
 mod point;
 
@@ -78,6 +79,7 @@ pub static REGISTRY: &[OpSpec] = &[
     point::LUT,
     point::GAMMA_NAIVE,
     point::GAMMA_ROW,
+    filters::GAUSSIAN,
 ];
 
 /// The entry named `name`.

@@ -17,7 +17,7 @@ use crate::{Error, Result};
 pub const ENV_VAR: &str = "FRAMELINE_SIMD";
 
 /// A SIMD level. Levels of the same architecture are ordered: each includes the ones
-/// below it. `Avx512` is the Skylake-X set (F, BW, CD, DQ, VL); `Avx512Vbmi` adds the
+/// below it. `Avx2` includes FMA (every AVX2 CPU from Intel and AMD has it). `Avx512` is the Skylake-X set (F, BW, CD, DQ, VL); `Avx512Vbmi` adds the
 /// byte-permute instructions (Ice Lake, Zen 4 and later).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SimdLevel {
@@ -63,7 +63,10 @@ impl SimdLevel {
             #[cfg(target_arch = "aarch64")]
             SimdLevel::Neon => std::arch::is_aarch64_feature_detected!("neon"),
             #[cfg(target_arch = "x86_64")]
-            SimdLevel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            SimdLevel::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
             #[cfg(target_arch = "x86_64")]
             SimdLevel::Avx512 => {
                 std::arch::is_x86_feature_detected!("avx512f")
@@ -243,6 +246,36 @@ pub fn cpu_model() -> String {
         (Some(i), Some(p)) => format!("arm implementer {i} part {p}"),
         _ => "unknown".to_string(),
     }
+}
+
+/// Calls the per-ISA variant of a row function in the calling kernel module
+/// (`avx512::f`, `avx2::f`, `neon::f`, else `scalar::f`) for an already checked level.
+/// All variants share one signature. Kernel modules use this and nothing else to pick
+/// an ISA, so dispatch reads the same everywhere.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! dispatch {
+    ($level:expr => $f:ident($($arg:expr),* $(,)?)) => {
+        match $level {
+            #[cfg(target_arch = "x86_64")]
+            $crate::simd::SimdLevel::Avx512 | $crate::simd::SimdLevel::Avx512Vbmi => {
+                // SAFETY: callers pass a level that passed `SimdLevel::check`, so the CPU
+                // has AVX-512 F/BW/CD/DQ/VL.
+                unsafe { avx512::$f($($arg),*) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            $crate::simd::SimdLevel::Avx2 => {
+                // SAFETY: as above: the CPU has AVX2 and FMA.
+                unsafe { avx2::$f($($arg),*) }
+            }
+            #[cfg(target_arch = "aarch64")]
+            $crate::simd::SimdLevel::Neon => {
+                // SAFETY: as above: the CPU has NEON.
+                unsafe { neon::$f($($arg),*) }
+            }
+            _ => scalar::$f($($arg),*),
+        }
+    };
 }
 
 #[cfg(test)]

@@ -1,0 +1,155 @@
+//! AVX2 row passes. u8: `vpmaddwd` multiplies pairs of i16 taps and sums them exactly
+//! into i32; interleaving two shifted loads with `vpunpck{l,h}wd` forms the pairs, and
+//! `vpackssdw` undoes the interleave. f32: symmetric taps, one FMA per pair of pixels.
+
+use std::arch::x86_64::*;
+
+use super::scalar;
+
+/// The pair `(q[j], q[j+1])` as one i32 lane pattern for `vpmaddwd`.
+#[inline]
+fn tap_pair(q: &[i16], j: usize) -> i32 {
+    (i32::from(q[j + 1]) << 16) | i32::from(q[j] as u16)
+}
+
+#[target_feature(enable = "avx2,fma")]
+pub fn h_row_u8(p: &[i16], q: &[i16], out: &mut [i16]) {
+    const L: usize = 16;
+    let n = out.len();
+    assert!(
+        q.len().is_multiple_of(2) && p.len() >= n + q.len() + L,
+        "padded row too short"
+    );
+    let round = _mm256_set1_epi32(1 << 6);
+    let mut i = 0;
+    while i + L <= n {
+        let (mut lo, mut hi) = (round, round);
+        for j in (0..q.len()).step_by(2) {
+            let c = _mm256_set1_epi32(tap_pair(q, j));
+            // SAFETY: i + j + 1 + 16 <= n + q.len() <= p.len() (asserted above).
+            let (a, b) = unsafe {
+                (
+                    _mm256_loadu_si256(p.as_ptr().add(i + j).cast()),
+                    _mm256_loadu_si256(p.as_ptr().add(i + j + 1).cast()),
+                )
+            };
+            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), c));
+            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), c));
+        }
+        let v = _mm256_packs_epi32(_mm256_srai_epi32::<7>(lo), _mm256_srai_epi32::<7>(hi));
+        // SAFETY: i + 16 <= n = out.len().
+        unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(i).cast(), v) };
+        i += L;
+    }
+    scalar::h_row_u8_from(p, q, out, i);
+}
+
+/// 16 output pixels of the vertical u8 pass, as i16 in order.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn v_block_u8(ring: &[i16], offsets: &[usize], q: &[i16], i: usize) -> __m256i {
+    let round = _mm256_set1_epi32(1 << 20);
+    let (mut lo, mut hi) = (round, round);
+    for j in (0..q.len()).step_by(2) {
+        let c = _mm256_set1_epi32(tap_pair(q, j));
+        // SAFETY: the caller checked offsets[j] + i + 16 <= ring.len() for every j.
+        let (a, b) = unsafe {
+            (
+                _mm256_loadu_si256(ring.as_ptr().add(offsets[j] + i).cast()),
+                _mm256_loadu_si256(ring.as_ptr().add(offsets[j + 1] + i).cast()),
+            )
+        };
+        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), c));
+        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), c));
+    }
+    _mm256_packs_epi32(_mm256_srai_epi32::<21>(lo), _mm256_srai_epi32::<21>(hi))
+}
+
+#[target_feature(enable = "avx2,fma")]
+pub fn v_row_u8(ring: &[i16], offsets: &[usize], q: &[i16], out: &mut [u8]) {
+    const L: usize = 32;
+    let n = out.len();
+    assert!(
+        q.len().is_multiple_of(2) && offsets.len() == q.len(),
+        "taps and rows differ"
+    );
+    let full = n / L * L;
+    assert!(
+        offsets.iter().all(|&o| o + full <= ring.len()),
+        "ring row too short"
+    );
+    let mut i = 0;
+    while i + L <= n {
+        let x = v_block_u8(ring, offsets, q, i);
+        let y = v_block_u8(ring, offsets, q, i + 16);
+        // packus interleaves 128-bit halves; the permute puts the 8-byte groups back.
+        let v = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packus_epi16(x, y));
+        // SAFETY: i + 32 <= n = out.len().
+        unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(i).cast(), v) };
+        i += L;
+    }
+    scalar::v_row_u8_from(ring, offsets, q, out, i);
+}
+
+#[target_feature(enable = "avx2,fma")]
+pub fn h_row_f32(p: &[f32], c: &[f32], out: &mut [f32]) {
+    const L: usize = 8;
+    let n = out.len();
+    let r = c.len() / 2;
+    assert!(
+        !c.len().is_multiple_of(2) && p.len() >= n + 2 * r,
+        "padded row too short"
+    );
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: every load reads p[i + 0 ..= i + 2r + 7] and i + 8 <= n, so the last
+        // index is < n + 2r <= p.len().
+        unsafe {
+            let at = |k: usize| _mm256_loadu_ps(p.as_ptr().add(i + k));
+            let mut acc = _mm256_mul_ps(_mm256_set1_ps(c[r]), at(r));
+            for j in 0..r {
+                acc = _mm256_fmadd_ps(
+                    _mm256_set1_ps(c[j]),
+                    _mm256_add_ps(at(j), at(2 * r - j)),
+                    acc,
+                );
+            }
+            _mm256_storeu_ps(out.as_mut_ptr().add(i), acc);
+        }
+        i += L;
+    }
+    scalar::h_row_f32_from(p, c, out, i);
+}
+
+#[target_feature(enable = "avx2,fma")]
+pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
+    const L: usize = 8;
+    let n = out.len();
+    let r = c.len() / 2;
+    assert!(
+        !c.len().is_multiple_of(2) && offsets.len() == c.len(),
+        "taps and rows differ"
+    );
+    assert!(
+        offsets.iter().all(|&o| o + n <= ring.len()),
+        "ring row too short"
+    );
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: offsets[j] + i + 8 <= offsets[j] + n <= ring.len() (asserted).
+        unsafe {
+            let at = |k: usize| _mm256_loadu_ps(ring.as_ptr().add(offsets[k] + i));
+            let mut acc = _mm256_mul_ps(_mm256_set1_ps(c[r]), at(r));
+            for j in 0..r {
+                acc = _mm256_fmadd_ps(
+                    _mm256_set1_ps(c[j]),
+                    _mm256_add_ps(at(j), at(2 * r - j)),
+                    acc,
+                );
+            }
+            _mm256_storeu_ps(out.as_mut_ptr().add(i), acc);
+        }
+        i += L;
+    }
+    scalar::v_row_f32_from(ring, offsets, c, out, i);
+}

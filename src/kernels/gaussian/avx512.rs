@@ -1,0 +1,152 @@
+//! AVX-512 row passes: the AVX2 method on 512-bit registers (32 i16 or 16 f32 lanes).
+
+use std::arch::x86_64::*;
+
+use super::scalar;
+
+#[inline]
+fn tap_pair(q: &[i16], j: usize) -> i32 {
+    (i32::from(q[j + 1]) << 16) | i32::from(q[j] as u16)
+}
+
+#[target_feature(enable = "avx512f,avx512bw")]
+pub fn h_row_u8(p: &[i16], q: &[i16], out: &mut [i16]) {
+    const L: usize = 32;
+    let n = out.len();
+    assert!(
+        q.len().is_multiple_of(2) && p.len() >= n + q.len() + L,
+        "padded row too short"
+    );
+    let round = _mm512_set1_epi32(1 << 6);
+    let mut i = 0;
+    while i + L <= n {
+        let (mut lo, mut hi) = (round, round);
+        for j in (0..q.len()).step_by(2) {
+            let c = _mm512_set1_epi32(tap_pair(q, j));
+            // SAFETY: i + j + 1 + 32 <= n + q.len() <= p.len() (asserted above).
+            let (a, b) = unsafe {
+                (
+                    _mm512_loadu_si512(p.as_ptr().add(i + j).cast()),
+                    _mm512_loadu_si512(p.as_ptr().add(i + j + 1).cast()),
+                )
+            };
+            lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), c));
+            hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), c));
+        }
+        let v = _mm512_packs_epi32(_mm512_srai_epi32::<7>(lo), _mm512_srai_epi32::<7>(hi));
+        // SAFETY: i + 32 <= n = out.len().
+        unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(i).cast(), v) };
+        i += L;
+    }
+    scalar::h_row_u8_from(p, q, out, i);
+}
+
+/// 32 output pixels of the vertical u8 pass, as i16 in order.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+fn v_block_u8(ring: &[i16], offsets: &[usize], q: &[i16], i: usize) -> __m512i {
+    let round = _mm512_set1_epi32(1 << 20);
+    let (mut lo, mut hi) = (round, round);
+    for j in (0..q.len()).step_by(2) {
+        let c = _mm512_set1_epi32(tap_pair(q, j));
+        // SAFETY: the caller checked offsets[j] + i + 32 <= ring.len() for every j.
+        let (a, b) = unsafe {
+            (
+                _mm512_loadu_si512(ring.as_ptr().add(offsets[j] + i).cast()),
+                _mm512_loadu_si512(ring.as_ptr().add(offsets[j + 1] + i).cast()),
+            )
+        };
+        lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), c));
+        hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), c));
+    }
+    _mm512_packs_epi32(_mm512_srai_epi32::<21>(lo), _mm512_srai_epi32::<21>(hi))
+}
+
+#[target_feature(enable = "avx512f,avx512bw")]
+pub fn v_row_u8(ring: &[i16], offsets: &[usize], q: &[i16], out: &mut [u8]) {
+    const L: usize = 64;
+    let n = out.len();
+    assert!(
+        q.len().is_multiple_of(2) && offsets.len() == q.len(),
+        "taps and rows differ"
+    );
+    let full = n / L * L;
+    assert!(
+        offsets.iter().all(|&o| o + full <= ring.len()),
+        "ring row too short"
+    );
+    // packus interleaves 128-bit blocks of its two inputs; this puts them back in order.
+    let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
+    let mut i = 0;
+    while i + L <= n {
+        let x = v_block_u8(ring, offsets, q, i);
+        let y = v_block_u8(ring, offsets, q, i + 32);
+        let v = _mm512_permutexvar_epi64(order, _mm512_packus_epi16(x, y));
+        // SAFETY: i + 64 <= n = out.len().
+        unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(i).cast(), v) };
+        i += L;
+    }
+    scalar::v_row_u8_from(ring, offsets, q, out, i);
+}
+
+#[target_feature(enable = "avx512f,avx512bw")]
+pub fn h_row_f32(p: &[f32], c: &[f32], out: &mut [f32]) {
+    const L: usize = 16;
+    let n = out.len();
+    let r = c.len() / 2;
+    assert!(
+        !c.len().is_multiple_of(2) && p.len() >= n + 2 * r,
+        "padded row too short"
+    );
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: loads read p[i ..= i + 2r + 15] with i + 16 <= n: below n + 2r <= p.len().
+        unsafe {
+            let at = |k: usize| _mm512_loadu_ps(p.as_ptr().add(i + k));
+            let mut acc = _mm512_mul_ps(_mm512_set1_ps(c[r]), at(r));
+            for j in 0..r {
+                acc = _mm512_fmadd_ps(
+                    _mm512_set1_ps(c[j]),
+                    _mm512_add_ps(at(j), at(2 * r - j)),
+                    acc,
+                );
+            }
+            _mm512_storeu_ps(out.as_mut_ptr().add(i), acc);
+        }
+        i += L;
+    }
+    scalar::h_row_f32_from(p, c, out, i);
+}
+
+#[target_feature(enable = "avx512f,avx512bw")]
+pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
+    const L: usize = 16;
+    let n = out.len();
+    let r = c.len() / 2;
+    assert!(
+        !c.len().is_multiple_of(2) && offsets.len() == c.len(),
+        "taps and rows differ"
+    );
+    assert!(
+        offsets.iter().all(|&o| o + n <= ring.len()),
+        "ring row too short"
+    );
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: offsets[j] + i + 16 <= offsets[j] + n <= ring.len() (asserted).
+        unsafe {
+            let at = |k: usize| _mm512_loadu_ps(ring.as_ptr().add(offsets[k] + i));
+            let mut acc = _mm512_mul_ps(_mm512_set1_ps(c[r]), at(r));
+            for j in 0..r {
+                acc = _mm512_fmadd_ps(
+                    _mm512_set1_ps(c[j]),
+                    _mm512_add_ps(at(j), at(2 * r - j)),
+                    acc,
+                );
+            }
+            _mm512_storeu_ps(out.as_mut_ptr().add(i), acc);
+        }
+        i += L;
+    }
+    scalar::v_row_f32_from(ring, offsets, c, out, i);
+}

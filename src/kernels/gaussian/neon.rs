@@ -1,0 +1,114 @@
+//! NEON row passes. u8: widening multiply-accumulate by a scalar tap (`smlal`), exact
+//! in i32, then the same rounding shifts as the scalar reference. f32: symmetric taps
+//! with fused multiply-adds.
+
+use std::arch::aarch64::*;
+
+use super::scalar;
+
+#[target_feature(enable = "neon")]
+pub fn h_row_u8(p: &[i16], q: &[i16], out: &mut [i16]) {
+    const L: usize = 8;
+    let n = out.len();
+    assert!(p.len() >= n + q.len() + L, "padded row too short");
+    let mut i = 0;
+    while i + L <= n {
+        let (mut lo, mut hi) = (vdupq_n_s32(0), vdupq_n_s32(0));
+        for (j, &c) in q.iter().enumerate() {
+            // SAFETY: i + j + 8 <= n + q.len() <= p.len() (asserted above).
+            let a = unsafe { vld1q_s16(p.as_ptr().add(i + j)) };
+            lo = vmlal_n_s16(lo, vget_low_s16(a), c);
+            hi = vmlal_high_n_s16(hi, a, c);
+        }
+        // Rounding shift right by 7 then narrow: (sum + 64) >> 7, as the reference.
+        let v = vcombine_s16(vrshrn_n_s32::<7>(lo), vrshrn_n_s32::<7>(hi));
+        // SAFETY: i + 8 <= n = out.len().
+        unsafe { vst1q_s16(out.as_mut_ptr().add(i), v) };
+        i += L;
+    }
+    scalar::h_row_u8_from(p, q, out, i);
+}
+
+#[target_feature(enable = "neon")]
+pub fn v_row_u8(ring: &[i16], offsets: &[usize], q: &[i16], out: &mut [u8]) {
+    const L: usize = 8;
+    let n = out.len();
+    assert!(offsets.len() == q.len(), "taps and rows differ");
+    let full = n / L * L;
+    assert!(
+        offsets.iter().all(|&o| o + full <= ring.len()),
+        "ring row too short"
+    );
+    let mut i = 0;
+    while i + L <= n {
+        let (mut lo, mut hi) = (vdupq_n_s32(0), vdupq_n_s32(0));
+        for (&off, &c) in offsets.iter().zip(q) {
+            // SAFETY: off + i + 8 <= off + full <= ring.len() (asserted).
+            let a = unsafe { vld1q_s16(ring.as_ptr().add(off + i)) };
+            lo = vmlal_n_s16(lo, vget_low_s16(a), c);
+            hi = vmlal_high_n_s16(hi, a, c);
+        }
+        // (sum + 2^20) >> 21, saturate to i16, then to u8.
+        let lo = vqmovn_s32(vrshrq_n_s32::<21>(lo));
+        let hi = vqmovn_s32(vrshrq_n_s32::<21>(hi));
+        let v = vqmovun_s16(vcombine_s16(lo, hi));
+        // SAFETY: i + 8 <= n = out.len().
+        unsafe { vst1_u8(out.as_mut_ptr().add(i), v) };
+        i += L;
+    }
+    scalar::v_row_u8_from(ring, offsets, q, out, i);
+}
+
+#[target_feature(enable = "neon")]
+pub fn h_row_f32(p: &[f32], c: &[f32], out: &mut [f32]) {
+    const L: usize = 4;
+    let n = out.len();
+    let r = c.len() / 2;
+    assert!(
+        !c.len().is_multiple_of(2) && p.len() >= n + 2 * r,
+        "padded row too short"
+    );
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: loads read p[i ..= i + 2r + 3] with i + 4 <= n: below n + 2r <= p.len().
+        unsafe {
+            let at = |k: usize| vld1q_f32(p.as_ptr().add(i + k));
+            let mut acc = vmulq_n_f32(at(r), c[r]);
+            for j in 0..r {
+                acc = vfmaq_n_f32(acc, vaddq_f32(at(j), at(2 * r - j)), c[j]);
+            }
+            vst1q_f32(out.as_mut_ptr().add(i), acc);
+        }
+        i += L;
+    }
+    scalar::h_row_f32_from(p, c, out, i);
+}
+
+#[target_feature(enable = "neon")]
+pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
+    const L: usize = 4;
+    let n = out.len();
+    let r = c.len() / 2;
+    assert!(
+        !c.len().is_multiple_of(2) && offsets.len() == c.len(),
+        "taps and rows differ"
+    );
+    assert!(
+        offsets.iter().all(|&o| o + n <= ring.len()),
+        "ring row too short"
+    );
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: offsets[j] + i + 4 <= offsets[j] + n <= ring.len() (asserted).
+        unsafe {
+            let at = |k: usize| vld1q_f32(ring.as_ptr().add(offsets[k] + i));
+            let mut acc = vmulq_n_f32(at(r), c[r]);
+            for j in 0..r {
+                acc = vfmaq_n_f32(acc, vaddq_f32(at(j), at(2 * r - j)), c[j]);
+            }
+            vst1q_f32(out.as_mut_ptr().add(i), acc);
+        }
+        i += L;
+    }
+    scalar::v_row_f32_from(ring, offsets, c, out, i);
+}

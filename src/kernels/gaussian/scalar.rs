@@ -1,0 +1,77 @@
+//! The reference row passes. Every SIMD variant computes exactly these sums (integers:
+//! bit-exact; floats: same formula, possibly fused multiply-adds).
+//!
+//! u8 fixed point: taps `q` are Q14 integers summing to 2^14. The horizontal pass turns
+//! pixels into Q7 (`(Σ q·p + 2^6) >> 7`, at most 32640: fits i16), the vertical pass
+//! sums Q7 × Q14 exactly in i32 and rounds once to u8 (`(Σ + 2^20) >> 21`).
+
+/// Horizontal u8 pass: `out[i] = (Σ_j q[j]·p[i+j] + 64) >> 7`. `p` is the border-padded
+/// row as i16; `p.len() >= out.len() + q.len() - 1`.
+pub fn h_row_u8(p: &[i16], q: &[i16], out: &mut [i16]) {
+    h_row_u8_from(p, q, out, 0);
+}
+
+/// [`h_row_u8`] for `i` in `from..out.len()` only (the SIMD variants' tail).
+pub fn h_row_u8_from(p: &[i16], q: &[i16], out: &mut [i16], from: usize) {
+    for (i, o) in out.iter_mut().enumerate().skip(from) {
+        let window = &p[i..i + q.len()];
+        let sum: i32 = window
+            .iter()
+            .zip(q)
+            .map(|(&a, &c)| i32::from(a) * i32::from(c))
+            .sum();
+        *o = ((sum + (1 << 6)) >> 7) as i16;
+    }
+}
+
+/// Vertical u8 pass: `out[i] = clamp((Σ_j q[j]·ring[offsets[j] + i] + 2^20) >> 21)`.
+pub fn v_row_u8(ring: &[i16], offsets: &[usize], q: &[i16], out: &mut [u8]) {
+    v_row_u8_from(ring, offsets, q, out, 0);
+}
+
+/// [`v_row_u8`] for `i` in `from..out.len()` only.
+pub fn v_row_u8_from(ring: &[i16], offsets: &[usize], q: &[i16], out: &mut [u8], from: usize) {
+    for (i, o) in out.iter_mut().enumerate().skip(from) {
+        let sum: i32 = offsets
+            .iter()
+            .zip(q)
+            .map(|(&off, &c)| i32::from(ring[off + i]) * i32::from(c))
+            .sum();
+        *o = ((sum + (1 << 20)) >> 21).clamp(0, 255) as u8;
+    }
+}
+
+/// Horizontal f32 pass with a symmetric kernel `c` (odd length `2r+1`):
+/// `out[i] = c[r]·p[i+r] + Σ_{j<r} c[j]·(p[i+j] + p[i+2r-j])`.
+pub fn h_row_f32(p: &[f32], c: &[f32], out: &mut [f32]) {
+    h_row_f32_from(p, c, out, 0);
+}
+
+/// [`h_row_f32`] for `i` in `from..out.len()` only.
+pub fn h_row_f32_from(p: &[f32], c: &[f32], out: &mut [f32], from: usize) {
+    let r = c.len() / 2;
+    for (i, o) in out.iter_mut().enumerate().skip(from) {
+        let mut acc = c[r] * p[i + r];
+        for j in 0..r {
+            acc += c[j] * (p[i + j] + p[i + 2 * r - j]);
+        }
+        *o = acc;
+    }
+}
+
+/// Vertical f32 pass with a symmetric kernel: rows `offsets[j]` of `ring`, same formula.
+pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
+    v_row_f32_from(ring, offsets, c, out, 0);
+}
+
+/// [`v_row_f32`] for `i` in `from..out.len()` only.
+pub fn v_row_f32_from(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32], from: usize) {
+    let r = c.len() / 2;
+    for (i, o) in out.iter_mut().enumerate().skip(from) {
+        let mut acc = c[r] * ring[offsets[r] + i];
+        for j in 0..r {
+            acc += c[j] * (ring[offsets[j] + i] + ring[offsets[2 * r - j] + i]);
+        }
+        *o = acc;
+    }
+}

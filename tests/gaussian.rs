@@ -1,0 +1,314 @@
+//! Gaussian blur: every SIMD level against the scalar reference (u8 bit-exact, f32 to
+//! 1e-5 relative), the scalar reference against a float64 separable convolution
+//! (u8 within ±1), borders on tiny images, strided views, threads == one thread.
+
+mod common;
+
+use common::*;
+use frameline::kernels::border::Border;
+use frameline::kernels::gaussian::{GaussianBlur, GaussianParams, ksize_for_sigma};
+use frameline::testing::{random_image, random_u8};
+use frameline::{DType, Error, Image, ImageView, SimdLevel};
+
+/// Separable float64 convolution with the same kernels and border mapping.
+fn reference(
+    src: &dyn Fn(usize, usize) -> f64,
+    w: usize,
+    h: usize,
+    p: &GaussianParams,
+    dtype: DType,
+) -> Vec<f64> {
+    let (kx, ky) = p.kernels(dtype).unwrap();
+    let (rx, ry) = ((kx.len() / 2) as isize, (ky.len() / 2) as isize);
+    let constant = match p.border {
+        Border::Constant(v) => f64::from(v),
+        _ => 0.0,
+    };
+    let constant = if dtype == DType::U8 {
+        constant.round().clamp(0.0, 255.0)
+    } else {
+        constant
+    };
+    let mut mid = vec![0.0; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            mid[y * w + x] = kx
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    let sx = x as isize + j as isize - rx;
+                    c * p.border.map(sx, w).map_or(constant, |sx| src(sx, y))
+                })
+                .sum();
+        }
+    }
+    let mut out = vec![0.0; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            out[y * w + x] = ky
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    let sy = y as isize + j as isize - ry;
+                    // A constant border row, filtered horizontally, stays the constant.
+                    c * p.border.map(sy, h).map_or(constant, |sy| mid[sy * w + x])
+                })
+                .sum();
+        }
+    }
+    out
+}
+
+fn blur_u8(level: SimdLevel, src: &ImageView<'_, u8>, p: GaussianParams) -> Image<u8> {
+    let mut out = Image::new(src.width(), src.height()).unwrap();
+    GaussianBlur::new(p)
+        .unwrap()
+        .apply_u8_at(level, src, &mut out.as_view_mut())
+        .unwrap();
+    out
+}
+
+fn blur_f32(level: SimdLevel, src: &ImageView<'_, f32>, p: GaussianParams) -> Image<f32> {
+    let mut out = Image::new(src.width(), src.height()).unwrap();
+    GaussianBlur::new(p)
+        .unwrap()
+        .apply_f32_at(level, src, &mut out.as_view_mut())
+        .unwrap();
+    out
+}
+
+fn assert_u8_near_reference(
+    src: &ImageView<'_, u8>,
+    got: &Image<u8>,
+    p: &GaussianParams,
+    what: &str,
+) {
+    let (w, h) = src.size();
+    let want = reference(
+        &|x, y| f64::from(src.get(x, y).unwrap()),
+        w,
+        h,
+        p,
+        DType::U8,
+    );
+    for y in 0..h {
+        for x in 0..w {
+            let diff = (f64::from(got.get(x, y).unwrap()) - want[y * w + x]).abs();
+            assert!(
+                diff <= 1.0,
+                "{what}: ({x},{y}) got {} want {:.3}",
+                got.get(x, y).unwrap(),
+                want[y * w + x]
+            );
+        }
+    }
+}
+
+fn params_list() -> Vec<GaussianParams> {
+    vec![
+        GaussianParams::new(1, 0.0),
+        GaussianParams::new(3, 0.0),
+        GaussianParams::new(5, 0.0),
+        GaussianParams::new(7, 0.0),
+        GaussianParams::new(9, 0.0),
+        GaussianParams::new(5, 1.3),
+        GaussianParams::new(0, 2.0),
+        GaussianParams::anisotropic((7, 3), (2.0, 0.6)),
+        GaussianParams::new(31, 5.0),
+    ]
+}
+
+#[test]
+fn u8_every_level_is_bit_exact_with_scalar_and_within_one_of_f64() {
+    for p in params_list() {
+        for &w in &awkward_widths() {
+            for h in [1, 3, 17] {
+                let src = random_u8(w, h, (w * 7 + h) as u64).unwrap();
+                let want = blur_u8(SimdLevel::Scalar, &src.as_view(), p);
+                if w <= 130 {
+                    assert_u8_near_reference(&src.as_view(), &want, &p, &format!("{p:?} {w}x{h}"));
+                }
+                for level in levels() {
+                    assert_eq!(
+                        blur_u8(level, &src.as_view(), p),
+                        want,
+                        "{level} {p:?} {w}x{h}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn f32_every_level_matches_scalar_and_f64() {
+    for p in params_list() {
+        for &w in &awkward_widths() {
+            for h in [1, 3, 17] {
+                let src = random_image(DType::F32, w, h, w as u64).unwrap();
+                let src = src.as_view().typed::<f32>().unwrap();
+                let want = blur_f32(SimdLevel::Scalar, &src, p);
+                let exact = reference(
+                    &|x, y| f64::from(src.get(x, y).unwrap()),
+                    w,
+                    h,
+                    &p,
+                    DType::F32,
+                );
+                for (i, v) in want.as_view().rows().flatten().enumerate() {
+                    let e = exact[i];
+                    assert!(
+                        (f64::from(*v) - e).abs() <= 1e-5 * e.abs().max(1.0),
+                        "{p:?} {w}x{h} #{i}: {v} vs {e}"
+                    );
+                }
+                for level in levels() {
+                    let got = blur_f32(level, &src, p);
+                    for (a, b) in got
+                        .as_view()
+                        .rows()
+                        .flatten()
+                        .zip(want.as_view().rows().flatten())
+                    {
+                        assert!(
+                            (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                            "{level} {p:?} {w}x{h}: {a} vs {b}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn borders_on_tiny_images() {
+    let borders = [
+        Border::Reflect101,
+        Border::Replicate,
+        Border::Constant(40.0),
+    ];
+    for border in borders {
+        for (w, h) in [(1, 1), (1, 9), (9, 1), (2, 3), (4, 4), (40, 3)] {
+            for k in [3, 5, 9, 31] {
+                let p = GaussianParams::new(k, 0.0).with_border(border);
+                let src = random_u8(w, h, 3).unwrap();
+                for level in levels() {
+                    let got = blur_u8(level, &src.as_view(), p);
+                    assert_u8_near_reference(
+                        &src.as_view(),
+                        &got,
+                        &p,
+                        &format!("{level} {border:?} k{k} {w}x{h}"),
+                    );
+                }
+                let srcf = random_image(DType::F32, w, h, 4).unwrap();
+                let srcf = srcf.as_view().typed::<f32>().unwrap();
+                let exact = reference(
+                    &|x, y| f64::from(srcf.get(x, y).unwrap()),
+                    w,
+                    h,
+                    &p,
+                    DType::F32,
+                );
+                for level in levels() {
+                    let got = blur_f32(level, &srcf, p);
+                    for (i, v) in got.as_view().rows().flatten().enumerate() {
+                        assert!(
+                            (f64::from(*v) - exact[i]).abs() <= 1e-5 * exact[i].abs().max(1.0),
+                            "{level} {border:?} k{k} {w}x{h}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn large_kernels_stay_within_one() {
+    // Worst case for quantized taps: a sharp edge under a wide kernel.
+    let src = Image::from_fn(300, 21, |x, y| if (x / 7 + y) % 2 == 0 { 255 } else { 0 }).unwrap();
+    for k in [63, 101, 255] {
+        let p = GaussianParams::new(k, 0.0);
+        let got = blur_u8(SimdLevel::best(), &src.as_view(), p);
+        assert_u8_near_reference(&src.as_view(), &got, &p, &format!("k{k}"));
+        assert_eq!(got, blur_u8(SimdLevel::Scalar, &src.as_view(), p));
+    }
+}
+
+#[test]
+fn strided_views_and_threads() {
+    let p = GaussianParams::new(7, 1.5);
+    let (big, x, y) = embedded_u8(301, 157, 8);
+    let src = big.as_view().sub_view(x, y, 301, 157).unwrap();
+    let packed = src.to_image();
+    let want = blur_u8(SimdLevel::Scalar, &packed.as_view(), p);
+    for level in levels() {
+        let mut out_big = Image::filled(320, 170, 9u8).unwrap();
+        let mut outv = out_big.as_view_mut();
+        let mut out = outv.sub_view_mut(11, 5, 301, 157).unwrap();
+        GaussianBlur::new(p)
+            .unwrap()
+            .apply_u8_at(level, &src, &mut out)
+            .unwrap();
+        assert_eq!(out.as_view().to_image(), want, "{level}");
+        assert_eq!(out_big.get(10, 5), Some(9));
+        assert_eq!(out_big.get(312, 161), Some(9));
+    }
+    // Threads: big enough to be split in bands; identical to one thread.
+    let src = random_u8(1000, 731, 2).unwrap();
+    let mut plan = GaussianBlur::new(GaussianParams::new(9, 0.0)).unwrap();
+    let mut one = Image::new(1000, 731).unwrap();
+    let mut many = Image::new(1000, 731).unwrap();
+    pool(1)
+        .install(|| plan.apply_u8(&src.as_view(), &mut one.as_view_mut()))
+        .unwrap();
+    pool(4)
+        .install(|| plan.apply_u8(&src.as_view(), &mut many.as_view_mut()))
+        .unwrap();
+    assert_eq!(one, many);
+    let srcf = random_image(DType::F32, 1000, 731, 2).unwrap();
+    let srcf = srcf.as_view().typed::<f32>().unwrap();
+    let mut one = Image::new(1000, 731).unwrap();
+    let mut many = Image::new(1000, 731).unwrap();
+    pool(1)
+        .install(|| plan.apply_f32(&srcf, &mut one.as_view_mut()))
+        .unwrap();
+    pool(3)
+        .install(|| plan.apply_f32(&srcf, &mut many.as_view_mut()))
+        .unwrap();
+    assert_eq!(one, many);
+}
+
+#[test]
+fn sizes_follow_opencv_and_bad_parameters_are_errors() {
+    assert_eq!(ksize_for_sigma(5.0, DType::U8), 31);
+    assert_eq!(ksize_for_sigma(5.0, DType::F32), 41);
+    assert_eq!(ksize_for_sigma(0.1, DType::U8), 3);
+    assert_eq!(ksize_for_sigma(0.05, DType::U8), 1);
+    let plan = GaussianBlur::new(GaussianParams::new(0, 5.0)).unwrap();
+    assert_eq!((plan.ksize_u8(), plan.ksize_f32()), ((31, 31), (41, 41)));
+    let (k, _) = GaussianParams::new(5, 0.0).kernels(DType::U8).unwrap();
+    assert_eq!(k, [0.0625, 0.25, 0.375, 0.25, 0.0625]);
+    for bad in [
+        GaussianParams::new(4, 1.0),
+        GaussianParams::new(0, 0.0),
+        GaussianParams::new(3, -1.0),
+        GaussianParams::new(3, f64::NAN),
+        GaussianParams::new(100_001, 1.0),
+        GaussianParams::anisotropic((3, 6), (1.0, 1.0)),
+    ] {
+        assert!(
+            matches!(GaussianBlur::new(bad), Err(Error::BadParam { .. })),
+            "{bad:?}"
+        );
+    }
+    let src = Image::<u8>::new(8, 8).unwrap();
+    let mut dst = Image::<u8>::new(8, 7).unwrap();
+    let mut plan = GaussianBlur::new(GaussianParams::new(3, 0.0)).unwrap();
+    assert!(matches!(
+        plan.apply_u8(&src.as_view(), &mut dst.as_view_mut()),
+        Err(Error::SizeMismatch { .. })
+    ));
+}
