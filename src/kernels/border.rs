@@ -52,9 +52,9 @@ impl Border {
     }
 }
 
-/// Writes `row` into `out[left..left + row.len()]`, converted by `conv`, and fills the
-/// `left` elements before and the rest after with border pixels (`constant` for
-/// [`Border::Constant`]).
+/// Writes `row` into `out[left..left + row.len()]` with `middle` (a bulk, possibly SIMD,
+/// conversion), and fills the `left` elements before and the rest after with border
+/// pixels converted by `conv` (`constant` for [`Border::Constant`]).
 pub(crate) fn pad_row<T: Copy, U: Copy>(
     row: &[T],
     left: usize,
@@ -62,11 +62,10 @@ pub(crate) fn pad_row<T: Copy, U: Copy>(
     constant: U,
     conv: impl Fn(T) -> U,
     out: &mut [U],
+    middle: impl FnOnce(&[T], &mut [U]),
 ) {
     let n = row.len();
-    for (o, &v) in out[left..left + n].iter_mut().zip(row) {
-        *o = conv(v);
-    }
+    middle(row, &mut out[left..left + n]);
     let value = |i: isize| border.map(i, n).map_or(constant, |j| conv(row[j]));
     for (k, o) in out[..left].iter_mut().enumerate() {
         *o = value(k as isize - left as isize);
@@ -102,6 +101,7 @@ mod tests {
     #[test]
     fn pad_row_fills_both_sides() {
         let mut out = [0u16; 9];
+        let widen = |r: &[u8], m: &mut [u16]| m.iter_mut().zip(r).for_each(|(m, &v)| *m = v.into());
         pad_row(
             &[1u8, 2, 3, 4],
             3,
@@ -109,6 +109,7 @@ mod tests {
             0,
             u16::from,
             &mut out,
+            widen,
         );
         assert_eq!(out, [4, 3, 2, 1, 2, 3, 4, 3, 2]);
         pad_row(
@@ -118,6 +119,7 @@ mod tests {
             9,
             u16::from,
             &mut out[..5],
+            widen,
         );
         assert_eq!(&out[..5], &[9, 9, 7, 9, 9]);
     }

@@ -153,3 +153,107 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
     }
     scalar::v_row_f32_from(ring, offsets, c, out, i);
 }
+
+#[target_feature(enable = "avx2,fma")]
+pub fn h_row_u8_fast(p: &[i16], t: &[i16], out: &mut [i16]) {
+    super::with_radius!(t.len() - 1, R => h_fast::<R>(p, t, out))
+}
+
+/// The fast horizontal pass for radius `R`, unrolled.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn h_fast<const R: usize>(p: &[i16], t: &[i16], out: &mut [i16]) {
+    const L: usize = 16;
+    let n = out.len();
+    assert!(
+        t.len() == R + 1 && p.len() >= n + 2 * R,
+        "padded row too short"
+    );
+    let mut taps = [_mm256_setzero_si256(); 16];
+    for d in 0..=R {
+        taps[d] = _mm256_set1_epi16(t[d]);
+    }
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: loads read p[i ..= i + 2R + 15] with i + 16 <= n: below n + 2R <= p.len().
+        unsafe {
+            let at = |k: usize| _mm256_loadu_si256(p.as_ptr().add(i + k).cast());
+            let mut acc = _mm256_mulhrs_epi16(at(R), taps[0]);
+            for d in 1..=R {
+                let pair = _mm256_add_epi16(at(R - d), at(R + d));
+                acc = _mm256_add_epi16(acc, _mm256_mulhrs_epi16(pair, taps[d]));
+            }
+            _mm256_storeu_si256(out.as_mut_ptr().add(i).cast(), acc);
+        }
+        i += L;
+    }
+    scalar::h_row_u8_fast_from(p, t, out, i);
+}
+
+#[target_feature(enable = "avx2,fma")]
+pub fn v_row_u8_fast(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut [u8]) {
+    super::with_radius!(t.len() - 1, R => v_fast::<R>(ring, offsets, t, out))
+}
+
+/// The fast vertical pass for radius `R`, unrolled.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut [u8]) {
+    const L: usize = 32;
+    let n = out.len();
+    assert!(
+        t.len() == R + 1 && offsets.len() == 2 * R + 1,
+        "taps and rows differ"
+    );
+    let full = n / L * L;
+    assert!(
+        offsets.iter().all(|&o| o + full <= ring.len()),
+        "ring row too short"
+    );
+    let mut taps = [_mm256_setzero_si256(); 16];
+    for d in 0..=R {
+        taps[d] = _mm256_set1_epi16(t[d]);
+    }
+    let rows: [*const i16; 31] =
+        std::array::from_fn(|k| ring.as_ptr().wrapping_add(offsets[k.min(2 * R)]));
+    let half = _mm256_set1_epi16(32);
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: rows[k] + i + 32 <= ring start + offsets[k] + full <= ring end (asserted).
+        let v = unsafe {
+            let block = |i: usize| {
+                let at = |k: usize| _mm256_loadu_si256(rows[k].add(i).cast());
+                let mut acc = _mm256_mulhrs_epi16(at(R), taps[0]);
+                for d in 1..=R {
+                    let pair = _mm256_add_epi16(at(R - d), at(R + d));
+                    acc = _mm256_add_epi16(acc, _mm256_mulhrs_epi16(pair, taps[d]));
+                }
+                _mm256_srai_epi16::<6>(_mm256_add_epi16(acc, half))
+            };
+            let (x, y) = (block(i), block(i + 16));
+            _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packus_epi16(x, y))
+        };
+        // SAFETY: i + 32 <= n = out.len().
+        unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(i).cast(), v) };
+        i += L;
+    }
+    scalar::v_row_u8_fast_from(ring, offsets, t, out, i);
+}
+
+/// `dst[i] = src[i] << 6` (pixels to Q6).
+#[target_feature(enable = "avx2,fma")]
+pub fn widen_q6(src: &[u8], dst: &mut [i16]) {
+    const L: usize = 16;
+    let n = src.len().min(dst.len());
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: i + 16 <= n <= src.len() and dst.len().
+        unsafe {
+            let v = _mm_loadu_si128(src.as_ptr().add(i).cast());
+            let w = _mm256_slli_epi16::<6>(_mm256_cvtepu8_epi16(v));
+            _mm256_storeu_si256(dst.as_mut_ptr().add(i).cast(), w);
+        }
+        i += L;
+    }
+    scalar::widen_q6(&src[i..n], &mut dst[i..n]);
+}

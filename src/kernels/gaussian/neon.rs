@@ -112,3 +112,95 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
     }
     scalar::v_row_f32_from(ring, offsets, c, out, i);
 }
+
+#[target_feature(enable = "neon")]
+pub fn h_row_u8_fast(p: &[i16], t: &[i16], out: &mut [i16]) {
+    super::with_radius!(t.len() - 1, R => h_fast::<R>(p, t, out))
+}
+
+/// The fast horizontal pass for radius `R`, unrolled.
+#[inline]
+#[target_feature(enable = "neon")]
+fn h_fast<const R: usize>(p: &[i16], t: &[i16], out: &mut [i16]) {
+    const L: usize = 8;
+    let n = out.len();
+    assert!(
+        t.len() == R + 1 && p.len() >= n + 2 * R,
+        "padded row too short"
+    );
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: loads read p[i ..= i + 2R + 7] with i + 8 <= n: below n + 2R <= p.len().
+        unsafe {
+            let at = |k: usize| vld1q_s16(p.as_ptr().add(i + k));
+            // sqrdmulh is (2ab + 2^15) >> 16 = (ab + 2^14) >> 15, as the reference.
+            let mut acc = vqrdmulhq_n_s16(at(R), t[0]);
+            for d in 1..=R {
+                acc = vaddq_s16(acc, vqrdmulhq_n_s16(vaddq_s16(at(R - d), at(R + d)), t[d]));
+            }
+            vst1q_s16(out.as_mut_ptr().add(i), acc);
+        }
+        i += L;
+    }
+    scalar::h_row_u8_fast_from(p, t, out, i);
+}
+
+#[target_feature(enable = "neon")]
+pub fn v_row_u8_fast(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut [u8]) {
+    super::with_radius!(t.len() - 1, R => v_fast::<R>(ring, offsets, t, out))
+}
+
+/// The fast vertical pass for radius `R`, unrolled.
+#[inline]
+#[target_feature(enable = "neon")]
+fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut [u8]) {
+    const L: usize = 8;
+    let n = out.len();
+    assert!(
+        t.len() == R + 1 && offsets.len() == 2 * R + 1,
+        "taps and rows differ"
+    );
+    let full = n / L * L;
+    assert!(
+        offsets.iter().all(|&o| o + full <= ring.len()),
+        "ring row too short"
+    );
+    let rows: [*const i16; 31] =
+        std::array::from_fn(|k| ring.as_ptr().wrapping_add(offsets[k.min(2 * R)]));
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: rows[k] + i + 8 <= ring start + offsets[k] + full <= ring end (asserted).
+        unsafe {
+            let at = |k: usize| vld1q_s16(rows[k].add(i));
+            let mut acc = vqrdmulhq_n_s16(at(R), t[0]);
+            for d in 1..=R {
+                acc = vaddq_s16(acc, vqrdmulhq_n_s16(vaddq_s16(at(R - d), at(R + d)), t[d]));
+            }
+            // (acc + 32) >> 6, then saturate to u8.
+            let v = vqmovun_s16(vshrq_n_s16::<6>(vaddq_s16(acc, vdupq_n_s16(32))));
+            vst1_u8(out.as_mut_ptr().add(i), v);
+        }
+        i += L;
+    }
+    scalar::v_row_u8_fast_from(ring, offsets, t, out, i);
+}
+
+/// `dst[i] = src[i] << 6` (pixels to Q6).
+#[target_feature(enable = "neon")]
+pub fn widen_q6(src: &[u8], dst: &mut [i16]) {
+    const L: usize = 8;
+    let n = src.len().min(dst.len());
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: i + 8 <= n <= src.len() and dst.len().
+        unsafe {
+            let v = vmovl_u8(vld1_u8(src.as_ptr().add(i)));
+            vst1q_s16(
+                dst.as_mut_ptr().add(i),
+                vshlq_n_s16::<6>(vreinterpretq_s16_u16(v)),
+            );
+        }
+        i += L;
+    }
+    scalar::widen_q6(&src[i..n], &mut dst[i..n]);
+}
