@@ -17,11 +17,7 @@ fn registry_ops(c: &mut Criterion) {
         let mut output = AnyImage::new(op.output_dtype(), ow, oh).expect("valid size");
         op.prepare(SIZE).expect("valid size");
         group.throughput(Throughput::Bytes(op.bytes_moved(SIZE)));
-        if spec.name == "gamma_naive" || spec.name == "gamma_row" {
-            group.sample_size(10);
-        } else {
-            group.sample_size(50);
-        }
+        group.sample_size(if spec.slow { 10 } else { 50 });
         group.bench_function(spec.name, |b| {
             b.iter(|| {
                 op.run(input.as_view(), output.as_view_mut())

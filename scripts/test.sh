@@ -20,7 +20,8 @@ step "host tests"
 cargo test --locked
 # Run the suite again with the dispatch forced to each lower level, so the code path
 # through FRAMELINE_SIMD is exercised too (SIMD-vs-scalar tests cover every level anyway).
-levels=$(cargo run --quiet --locked -- info | sed -n 's/^simd levels: *//p' | tr -d ',')
+# `--profile test` reuses the test build instead of compiling a second (dev) profile.
+levels=$(cargo run --profile test --quiet --locked -- info | sed -n 's/^simd levels: *//p' | tr -d ',')
 for level in $levels; do
     step "host tests with FRAMELINE_SIMD=$level"
     FRAMELINE_SIMD=$level cargo test --locked --quiet

@@ -53,12 +53,38 @@ pub struct BenchRecord {
     pub version: String,
 }
 
+/// Errors unless at least one timed run is asked for.
+pub fn check_repeats(repeats: usize) -> Result<()> {
+    if repeats == 0 {
+        return Err(Error::bad_param("repeats", "must be at least 1"));
+    }
+    Ok(())
+}
+
+/// Most threads a pool may have (more only measures the scheduler).
+pub const MAX_THREADS: usize = 1024;
+
+/// A rayon pool of exactly `threads` threads (1..=[`MAX_THREADS`]).
+pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
+    if !(1..=MAX_THREADS).contains(&threads) {
+        return Err(Error::bad_param(
+            "threads",
+            format!("must be in 1..={MAX_THREADS}, got {threads}"),
+        ));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::ThreadPool(e.to_string()))
+}
+
 /// Measures `spec` with `params` (`key=value` strings) under `cfg`.
 pub fn bench_op<S: AsRef<str>>(
     spec: &OpSpec,
     params: &[S],
     cfg: &BenchConfig,
 ) -> Result<BenchRecord> {
+    check_repeats(cfg.repeats)?;
     match cfg.simd {
         Some(level) => simd::with_forced_level(level, || bench_at(spec, params, cfg, level))?,
         None => bench_at(spec, params, cfg, simd::level()?),
@@ -72,10 +98,7 @@ fn bench_at<S: AsRef<str>>(
     level: SimdLevel,
 ) -> Result<BenchRecord> {
     let (mut op, params) = spec.build(params)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.threads.max(1))
-        .build()
-        .map_err(|e| Error::ThreadPool(e.to_string()))?;
+    let pool = thread_pool(cfg.threads)?;
     let size = (cfg.width, cfg.height);
     let input = op.bench_input(cfg.width, cfg.height)?;
     let (ow, oh) = op.output_size(size);

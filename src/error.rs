@@ -62,6 +62,14 @@ pub enum Error {
         available: String,
     },
 
+    /// An environment variable with a value frameline cannot use.
+    #[error("{var}={value}: {reason}")]
+    BadEnv {
+        var: &'static str,
+        value: String,
+        reason: String,
+    },
+
     /// A SIMD level name that does not exist.
     #[error("unknown SIMD level '{0}' (expected one of: scalar, avx2, avx512, avx512vbmi, neon)")]
     UnknownSimdLevel(String),

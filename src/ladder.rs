@@ -47,21 +47,15 @@ impl LadderReport {
     }
 }
 
-fn pool(threads: usize) -> Result<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::ThreadPool(e.to_string()))
-}
-
 /// Runs every tier on a seeded random u8 frame and checks all outputs are identical.
 pub fn run_ladder(cfg: &LadderConfig) -> Result<LadderReport> {
     let simd = cfg.simd.check()?;
+    crate::bench::check_repeats(cfg.repeats)?;
     let src = crate::testing::random_u8(cfg.width, cfg.height, crate::ops::BENCH_SEED)?;
     let src = src.as_view();
     let lut = Lut::gamma(cfg.gamma)?;
-    let one = pool(1)?;
-    let all = pool(cfg.threads.max(1))?;
+    let one = crate::bench::thread_pool(1)?;
+    let all = crate::bench::thread_pool(cfg.threads)?;
 
     let time = |pool: &rayon::ThreadPool, run: &mut (dyn FnMut() -> Result<()> + Send)| {
         pool.install(|| measure(cfg.warmup, cfg.repeats, run))

@@ -34,8 +34,10 @@ impl SplitMix64 {
 
 /// A random u8 image: every value 0..=255 equally likely.
 pub fn random_u8(width: usize, height: usize, seed: u64) -> Result<Image<u8>> {
-    let mut rng = SplitMix64::new(seed);
-    Image::from_fn(width, height, |_, _| rng.next_u64() as u8)
+    match random_image(DType::U8, width, height, seed)? {
+        AnyImage::U8(img) => Ok(img),
+        _ => unreachable!("random_image(U8) is a u8 image"),
+    }
 }
 
 /// A random image of any dtype: u8/u16/u32/i32 use their full range, f32 is uniform

@@ -39,15 +39,15 @@ impl Summary {
             min_ms: samples_ms[0],
             max_ms: samples_ms[n - 1],
             mean_ms: samples_ms.iter().sum::<f64>() / n as f64,
-            p99_ms: percentile_sorted(samples_ms, 99.0),
+            p99_ms: percentile_sorted(samples_ms, 99.0).expect("non-empty"),
         })
     }
 }
 
-/// Nearest-rank percentile of sorted, non-empty samples.
-pub fn percentile_sorted(sorted: &[f64], pct: f64) -> f64 {
+/// Nearest-rank percentile of sorted samples; `None` when there are none.
+pub fn percentile_sorted(sorted: &[f64], pct: f64) -> Option<f64> {
     let rank = ((pct / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    sorted.get(rank.clamp(1, sorted.len().max(1)) - 1).copied()
 }
 
 /// Runs `f` `warmup` times untimed, then `repeats` (at least 1) times timed.

@@ -284,3 +284,18 @@ fn ladder_and_info_run() {
         "{out}"
     );
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let exe = env!("CARGO_BIN_EXE_frameline");
+    let runner = std::env::var("FRAMELINE_TEST_RUNNER").unwrap_or_default();
+    let script = format!(
+        "{runner} {exe} bench --list | head -c 1 >/dev/null; {runner} {exe} ladder --size 32x8 --repeats 1 --json | head -c 1"
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -93,6 +93,28 @@ fn owned_rows_are_aligned_and_padded() {
 }
 
 #[test]
+fn clones_and_loaded_images_have_aligned_rows() {
+    let img = Image::from_fn(70, 5, |x, y| (x * y) as u8).unwrap();
+    for _ in 0..8 {
+        let c = img.clone();
+        assert_eq!(c, img);
+        assert_eq!(c.row(1).as_ptr() as usize % ROW_ALIGN_BYTES, 0);
+    }
+    let dir = temp_dir("aligned");
+    for name in ["a.png", "a.npy", "a.pgm"] {
+        let path = dir.join(name);
+        save(&path, AnyImage::from(img.clone()).as_view()).unwrap();
+        match load(&path).unwrap() {
+            AnyImage::U8(back) => {
+                assert_eq!(back, img);
+                assert_eq!(back.row(3).as_ptr() as usize % ROW_ALIGN_BYTES, 0, "{name}");
+            }
+            other => panic!("wrong type {:?}", other.dtype()),
+        }
+    }
+}
+
+#[test]
 fn split_rows_and_fill() {
     let mut img = Image::<i32>::new(5, 4).unwrap();
     assert!(img.as_view().split_at_row(0).is_none());
@@ -176,6 +198,12 @@ fn npy_reads_what_numpy_writes() {
         AnyImage::U16(i) => assert_eq!(i.into_vec(), vec![1, 256, 2, 65535]),
         other => panic!("wrong type {:?}", other.dtype()),
     }
+    // A value that spells a key is not the key.
+    let hdr = "{'descr': '|u1', 'note': 'shape', 'fortran_order': False, 'shape': (1, 2), }\n";
+    assert_eq!(
+        npy::decode(&npy_bytes(1, hdr, &[5, 6])).unwrap().size(),
+        (2, 1)
+    );
     let hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), }\n";
     let img = npy::decode(&npy_bytes(1, hdr, &1.5f32.to_le_bytes())).unwrap();
     assert_eq!(img.dtype(), DType::F32);
@@ -187,6 +215,7 @@ fn corrupt_npy_gives_reasons_not_panics() {
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (b"PNG....".to_vec(), "magic"),
         (b"\x93NUMPY".to_vec(), "magic"),
+        (b"\x93NUMPY\x02\x00\x01\x00".to_vec(), "truncated header"),
         (npy_bytes(1, ok, &[1, 2, 3]), "truncated data"),
         (npy_bytes(9, ok, &[0; 6]), "version"),
         (npy_bytes(1, &ok.replace("|u1", "<f8"), &[0; 48]), "dtype"),
@@ -232,6 +261,15 @@ fn png_pgm_jpeg_round_trips() {
             let path = dir.join(format!("{}.{ext}", img.dtype()));
             save(&path, img.as_view()).unwrap();
             assert_eq!(&load(&path).unwrap(), img, "{ext} {}", img.dtype());
+            if ext == "pgm" {
+                let bytes = std::fs::read(&path).unwrap();
+                let maxval = if img.dtype() == DType::U8 {
+                    "255"
+                } else {
+                    "65535"
+                };
+                assert!(bytes.starts_with(format!("P5\n33 21\n{maxval}\n").as_bytes()));
+            }
         }
     }
     // JPEG is lossy: check size and type only.

@@ -1,6 +1,8 @@
 //! Image files: PNG, PGM (and other PNM), JPEG through the `image` crate; `.npy` through
 //! [`super::npy`]. Colour files are converted to gray on load (Rec. 601 luma, as `image`
-//! does); 16-bit files stay 16-bit.
+//! does); 16-bit files stay 16-bit. Loaded images have 64-byte aligned rows. Note: the
+//! `image` crate rescales PGM files whose maxval is not 255 or 65535 to the full range;
+//! use `.npy` to exchange raw sample values.
 
 use std::path::Path;
 
@@ -29,16 +31,17 @@ pub fn load(path: impl AsRef<Path>) -> Result<AnyImage> {
         .with_guessed_format()
         .map_err(|e| Error::io(path, e))?;
     let img = reader.decode().map_err(decode_err)?;
+    // Decoded buffers are packed; copy into aligned rows for the kernels.
     let gray: AnyImage = match img {
-        DynamicImage::ImageLuma8(b) => Image::try_from(b)?.into(),
-        DynamicImage::ImageLuma16(b) => Image::try_from(b)?.into(),
+        DynamicImage::ImageLuma8(b) => ImageView::try_from(&b)?.to_image().into(),
+        DynamicImage::ImageLuma16(b) => ImageView::try_from(&b)?.to_image().into(),
         DynamicImage::ImageLumaA16(_)
         | DynamicImage::ImageRgb16(_)
-        | DynamicImage::ImageRgba16(_) => Image::try_from(img.to_luma16())?.into(),
+        | DynamicImage::ImageRgba16(_) => ImageView::try_from(&img.to_luma16())?.to_image().into(),
         DynamicImage::ImageRgb32F(_) | DynamicImage::ImageRgba32F(_) => {
-            Image::try_from(img.to_luma32f())?.into()
+            ImageView::try_from(&img.to_luma32f())?.to_image().into()
         }
-        other => Image::try_from(other.to_luma8())?.into(),
+        other => ImageView::try_from(&other.to_luma8())?.to_image().into(),
     };
     Ok(gray)
 }
@@ -63,6 +66,11 @@ pub fn save(path: impl AsRef<Path>, img: AnyView<'_>) -> Result<()> {
             "unsupported output format {format:?} (use .png, .pgm, .jpg or .npy)"
         )));
     }
+    if format == ImageFormat::Pnm {
+        // `image` would write PAM (P7) and has no 16-bit graymap; other tools expect P5.
+        let bytes = encode_pgm(img).map_err(encode_err)?;
+        return std::fs::write(path, bytes).map_err(|e| Error::io(path, e));
+    }
     let dynamic = match img {
         AnyView::U8(v) => DynamicImage::ImageLuma8(packed(v).into_luma_buffer()?),
         AnyView::U16(v) if format != ImageFormat::Jpeg => {
@@ -75,7 +83,6 @@ pub fn save(path: impl AsRef<Path>, img: AnyView<'_>) -> Result<()> {
             )));
         }
     };
-    // PNM output must be binary gray (P5), which `image` picks for Luma images.
     dynamic
         .save_with_format(path, format)
         .map_err(|e| encode_err(e.to_string()))
@@ -84,4 +91,27 @@ pub fn save(path: impl AsRef<Path>, img: AnyView<'_>) -> Result<()> {
 fn packed<T: super::Pixel>(v: ImageView<'_, T>) -> Image<T> {
     let pixels: Vec<T> = v.rows().flatten().copied().collect();
     Image::from_vec(pixels, v.width(), v.height()).expect("a valid view packs into a valid image")
+}
+
+/// A binary graymap (P5): 8-bit, or 16-bit big-endian with maxval 65535.
+fn encode_pgm(img: AnyView<'_>) -> std::result::Result<Vec<u8>, String> {
+    let (w, h) = img.size();
+    let mut out = Vec::new();
+    match img {
+        AnyView::U8(v) => {
+            out.extend(format!("P5\n{w} {h}\n255\n").bytes());
+            v.rows().for_each(|r| out.extend_from_slice(r));
+        }
+        AnyView::U16(v) => {
+            out.extend(format!("P5\n{w} {h}\n65535\n").bytes());
+            v.rows().flatten().for_each(|p| out.extend(p.to_be_bytes()));
+        }
+        other => {
+            return Err(format!(
+                "{} images cannot be stored as PGM; use .npy",
+                other.dtype()
+            ));
+        }
+    }
+    Ok(out)
 }

@@ -79,6 +79,7 @@ pub fn decode(bytes: &[u8]) -> Result<AnyImage, String> {
             u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
             12,
         ),
+        2 | 3 => return Err("truncated header".into()),
         v => return Err(format!("unsupported .npy format version {v}")),
     };
     let data_start = header_start
@@ -132,11 +133,14 @@ fn typed<T: Pixel, const N: usize>(
     height: usize,
     from: impl Fn([u8; N]) -> T,
 ) -> Result<AnyImage> {
-    let pixels = data
-        .chunks_exact(N)
-        .map(|c| from(c.try_into().expect("chunks_exact gives N bytes")))
-        .collect();
-    Ok(Image::from_vec(pixels, width, height)?.into())
+    let mut img = Image::new(width, height)?;
+    let rows = data.chunks_exact(width * N);
+    for (dst, src) in img.as_view_mut().rows_mut().zip(rows) {
+        for (d, c) in dst.iter_mut().zip(src.chunks_exact(N)) {
+            *d = from(c.try_into().expect("chunks_exact gives N bytes"));
+        }
+    }
+    Ok(img.into())
 }
 
 struct Header {
@@ -196,14 +200,18 @@ impl Header {
 /// The raw text of `key`'s value in a flat Python dict literal.
 fn dict_value<'t>(text: &'t str, key: &str) -> Result<&'t str, String> {
     let missing = || format!("header has no '{key}'");
-    let at = text
-        .find(&format!("'{key}'"))
-        .or_else(|| text.find(&format!("\"{key}\"")))
-        .ok_or_else(missing)?;
-    let rest = &text[at + key.len() + 2..];
-    let rest = rest
-        .trim_start()
-        .strip_prefix(':')
+    // The key is a quoted name followed by a colon (a value that merely spells the key
+    // is not followed by one).
+    let rest = ['\'', '"']
+        .iter()
+        .flat_map(|q| {
+            let quoted = format!("{q}{key}{q}");
+            let len = quoted.len();
+            text.match_indices(&quoted)
+                .map(|(at, _)| &text[at + len..])
+                .collect::<Vec<_>>()
+        })
+        .find_map(|rest| rest.trim_start().strip_prefix(':'))
         .ok_or_else(missing)?
         .trim_start();
     let end = if rest.starts_with('(') {

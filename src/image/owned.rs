@@ -9,7 +9,7 @@ pub const ROW_ALIGN_BYTES: usize = 64;
 
 /// An owned image. Made by [`Image::new`] its rows are 64-byte aligned and the stride
 /// is padded; made by [`Image::from_vec`] it adopts a packed buffer without copying.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Image<T> {
     buf: Vec<T>,
     /// Elements skipped at the start of `buf` to reach an aligned address.
@@ -32,8 +32,10 @@ impl<T: Pixel> Image<T> {
         }
         let elem = size_of::<T>();
         let per_line = ROW_ALIGN_BYTES / elem;
-        let too_large = Error::TooLarge { width, height };
-        let stride = width.checked_next_multiple_of(per_line).ok_or(too_large)?;
+        let too_large = || Error::TooLarge { width, height };
+        let stride = width
+            .checked_next_multiple_of(per_line)
+            .ok_or_else(too_large)?;
         let len = stride
             .checked_mul(height)
             .and_then(|n| n.checked_add(per_line))
@@ -41,8 +43,11 @@ impl<T: Pixel> Image<T> {
                 n.checked_mul(elem)
                     .is_some_and(|b| b <= isize::MAX as usize)
             })
-            .ok_or(Error::TooLarge { width, height })?;
-        let buf = vec![value; len];
+            .ok_or_else(too_large)?;
+        // An allocation the machine cannot satisfy is an error, not an abort.
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(len).map_err(|_| too_large())?;
+        buf.resize(len, value);
         // `align_offset` may in principle decline (usize::MAX); rows then stay unaligned,
         // which costs speed, never correctness.
         let offset = match buf.as_ptr().align_offset(ROW_ALIGN_BYTES) {
@@ -151,6 +156,21 @@ impl<T: Pixel> Image<T> {
     }
 }
 
+/// A clone has freshly aligned rows (a derived clone would copy the old offset into a
+/// new allocation, which need not be aligned the same way).
+impl<T: Pixel> Clone for Image<T> {
+    fn clone(&self) -> Self {
+        if self.offset == 0 && self.stride == self.width {
+            // Packed (adopted) images stay packed.
+            return Image {
+                buf: self.buf.clone(),
+                ..*self
+            };
+        }
+        self.as_view().to_image()
+    }
+}
+
 /// Pixel-wise equality; padding is ignored.
 impl<T: Pixel> PartialEq for Image<T> {
     fn eq(&self, other: &Self) -> bool {
@@ -173,9 +193,9 @@ macro_rules! image_buffer_conversions {
             /// Moves into the `image` crate's buffer type: no copy when the image is
             /// packed; padded images are packed first.
             pub fn into_luma_buffer(self) -> Result<image::ImageBuffer<image::Luma<$t>, Vec<$t>>> {
-                let too_large = Error::TooLarge { width: self.width, height: self.height };
-                let w = u32::try_from(self.width).map_err(|_| too_large)?;
-                let h = u32::try_from(self.height).map_err(|_| Error::TooLarge { width: self.width, height: self.height })?;
+                let too_large = |_| Error::TooLarge { width: self.width, height: self.height };
+                let w = u32::try_from(self.width).map_err(too_large)?;
+                let h = u32::try_from(self.height).map_err(too_large)?;
                 Ok(image::ImageBuffer::from_raw(w, h, self.into_vec())
                     .expect("into_vec yields exactly width * height pixels"))
             }

@@ -5,8 +5,7 @@
 use crate::Result;
 use crate::image::{ImageView, ImageViewMut, Pixel, check_same_size};
 
-/// Below this many pixels a copy stays on one thread.
-const PAR_MIN_PIXELS: usize = 1 << 18;
+use crate::kernels::parallel::POINT_OP_PAR_MIN_PIXELS as PAR_MIN_PIXELS;
 
 /// Copies `src` into `dst` (same size, any strides).
 pub fn copy_image<T: Pixel>(src: &ImageView<'_, T>, dst: &mut ImageViewMut<'_, T>) -> Result<()> {

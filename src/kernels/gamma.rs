@@ -5,14 +5,22 @@ use crate::image::{ImageView, ImageViewMut, check_same_size};
 use crate::kernels::lut::gamma_pixel_f64;
 use crate::{Error, Result};
 
-/// Errors unless `gamma` is finite and positive.
+/// Accepted gamma exponents: wide enough for any real correction, narrow enough that
+/// the f32 tier computes the same table as the f64 one.
+pub const GAMMA_RANGE: std::ops::RangeInclusive<f64> = 1e-3..=1e3;
+
+/// Errors unless `gamma` lies in [`GAMMA_RANGE`].
 pub fn check_gamma(gamma: f64) -> Result<()> {
-    if gamma.is_finite() && gamma > 0.0 {
+    if GAMMA_RANGE.contains(&gamma) {
         Ok(())
     } else {
         Err(Error::bad_param(
             "gamma",
-            format!("must be finite and > 0, got {gamma}"),
+            format!(
+                "must be in {}..={}, got {gamma}",
+                GAMMA_RANGE.start(),
+                GAMMA_RANGE.end()
+            ),
         ))
     }
 }

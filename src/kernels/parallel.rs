@@ -5,6 +5,9 @@
 
 use crate::image::{ImageView, ImageViewMut, Pixel};
 
+/// Below this many pixels, cheap per-pixel kernels (copy, LUT) stay on one thread.
+pub(crate) const POINT_OP_PAR_MIN_PIXELS: usize = 1 << 18;
+
 /// Bands never get thinner than this many rows (per-task overhead is microseconds).
 const MIN_BAND_ROWS: usize = 16;
 

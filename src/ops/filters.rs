@@ -64,6 +64,7 @@ pub const GAUSSIAN: OpSpec = OpSpec {
         BORDER,
         BORDER_VALUE,
     ],
+    slow: false,
     build: |p| {
         let ksize = p.int("ksize", 0, i64::from(u16::MAX))? as usize;
         let ksize_y = match p.int("ksize_y", 0, i64::from(u16::MAX))? as usize {

@@ -70,6 +70,8 @@ pub struct OpSpec {
     pub name: &'static str,
     pub summary: &'static str,
     pub params: &'static [ParamSpec],
+    /// Tens of milliseconds per frame or more: criterion takes fewer samples.
+    pub slow: bool,
     build: fn(&Params) -> Result<Box<dyn Op>>,
 }
 

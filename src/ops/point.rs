@@ -22,6 +22,7 @@ pub const COPY: OpSpec = OpSpec {
         default: "u8",
         help: "pixel type: u8, u16, f32, i32, u32",
     }],
+    slow: false,
     build: |p| {
         Ok(Box::new(CopyOp {
             dtype: p.dtype("dtype")?,
@@ -36,6 +37,11 @@ struct CopyOp {
 impl Op for CopyOp {
     fn input_dtype(&self) -> DType {
         self.dtype
+    }
+
+    /// The platform memcpy: whatever it uses, it is not our SIMD code.
+    fn uses_simd(&self) -> bool {
+        false
     }
 
     fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
@@ -80,17 +86,22 @@ pub const LUT: OpSpec = OpSpec {
             help: "255 where v > threshold, else 0 (table=threshold)",
         },
     ],
+    slow: false,
     build: |p| {
-        let lut = match p.choice(
+        // Every parameter is checked, also those the chosen table ignores.
+        let table = p.choice(
             "table",
             &["gamma", "brightness_contrast", "invert", "threshold"],
-        )? {
-            "gamma" => Lut::gamma(p.f64("gamma")?)?,
-            "brightness_contrast" => {
-                Lut::brightness_contrast(p.f64("brightness")?, p.f64("contrast")?)?
-            }
+        )?;
+        let gamma = Lut::gamma(p.f64("gamma")?)?;
+        let brightness_contrast =
+            Lut::brightness_contrast(p.f64("brightness")?, p.f64("contrast")?)?;
+        let threshold = Lut::threshold(p.int("threshold", 0, 255)? as u8);
+        let lut = match table {
+            "gamma" => gamma,
+            "brightness_contrast" => brightness_contrast,
             "invert" => Lut::invert(),
-            _ => Lut::threshold(p.int("threshold", 0, 255)? as u8),
+            _ => threshold,
         };
         Ok(Box::new(LutOp { lut }))
     },
@@ -114,6 +125,7 @@ pub const GAMMA_NAIVE: OpSpec = OpSpec {
     name: "gamma_naive",
     summary: "ladder tier 0: one f64 powf per pixel, single-threaded",
     params: &[GAMMA],
+    slow: true,
     build: |p| {
         Ok(Box::new(GammaNaiveOp {
             gamma: gamma_param(p)?,
@@ -149,6 +161,7 @@ pub const GAMMA_ROW: OpSpec = OpSpec {
     name: "gamma_row",
     summary: "ladder tier 1: whole-row f32 arithmetic, single-threaded",
     params: &[GAMMA],
+    slow: true,
     build: |p| {
         Ok(Box::new(GammaRowOp {
             gamma: gamma_param(p)?,

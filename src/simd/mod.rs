@@ -108,11 +108,7 @@ impl SimdLevel {
         } else {
             Err(Error::SimdUnavailable {
                 requested: self.name().to_string(),
-                available: Self::supported()
-                    .iter()
-                    .map(|l| l.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                available: supported_names(),
             })
         }
     }
@@ -158,23 +154,30 @@ pub fn with_forced_level<R>(level: SimdLevel, f: impl FnOnce() -> R) -> Result<R
     Ok(result)
 }
 
+/// The supported levels as a comma-separated list, for messages.
+fn supported_names() -> String {
+    SimdLevel::supported()
+        .iter()
+        .map(|l| l.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The level from `FRAMELINE_SIMD`, read and checked once.
 fn env_level() -> Result<Option<SimdLevel>> {
-    static ENV: OnceLock<std::result::Result<Option<SimdLevel>, String>> = OnceLock::new();
+    type Parsed = std::result::Result<Option<SimdLevel>, (String, String)>;
+    static ENV: OnceLock<Parsed> = OnceLock::new();
     let parsed = ENV.get_or_init(|| match std::env::var(ENV_VAR) {
         Ok(v) if !v.trim().is_empty() => SimdLevel::parse(&v)
             .and_then(SimdLevel::check)
             .map(Some)
-            .map_err(|e| format!("{ENV_VAR}: {e}")),
+            .map_err(|e| (v, e.to_string())),
         _ => Ok(None),
     });
-    parsed.clone().map_err(|reason| Error::SimdUnavailable {
-        requested: reason,
-        available: SimdLevel::supported()
-            .iter()
-            .map(|l| l.name())
-            .collect::<Vec<_>>()
-            .join(", "),
+    parsed.clone().map_err(|(value, reason)| Error::BadEnv {
+        var: ENV_VAR,
+        value,
+        reason,
     })
 }
 

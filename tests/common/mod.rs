@@ -44,10 +44,7 @@ pub fn embedded_u8(width: usize, height: usize, seed: u64) -> (Image<u8>, usize,
 
 /// A `pool` with exactly `threads` threads.
 pub fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
+    frameline::bench::thread_pool(threads).unwrap()
 }
 
 /// Command for the `frameline` binary; under cross testing, `FRAMELINE_TEST_RUNNER`

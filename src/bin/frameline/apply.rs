@@ -20,8 +20,14 @@ pub struct Args {
 
 pub fn run(args: Args) -> frameline::Result<()> {
     let spec = ops::find(&args.op)?;
-    let (mut op, _) = spec.build(&args.params)?;
     let input = frameline::image::load(&args.input)?;
+    // Ops with a `dtype` parameter default to the input's type.
+    let mut params = args.params;
+    let has_dtype = spec.params.iter().any(|p| p.name == "dtype");
+    if has_dtype && !params.iter().any(|p| p.trim_start().starts_with("dtype=")) {
+        params.push(format!("dtype={}", input.dtype()));
+    }
+    let (mut op, _) = spec.build(&params)?;
     ops::check_input(spec.name, op.as_ref(), &input.as_view())?;
     let output = op.run_to_new(input.as_view())?;
     frameline::image::save(&args.output, output.as_view())

@@ -38,9 +38,9 @@ pub struct Args {
 pub fn run(args: Args) -> frameline::Result<()> {
     if args.list {
         for spec in REGISTRY {
-            println!("{:<14} {}", spec.name, spec.summary);
+            outln!("{:<14} {}", spec.name, spec.summary);
             for p in spec.params {
-                println!("    {:<12} default {:<8} {}", p.name, p.default, p.help);
+                outln!("    {:<12} default {:<8} {}", p.name, p.default, p.help);
             }
         }
         return Ok(());
@@ -56,12 +56,12 @@ pub fn run(args: Args) -> frameline::Result<()> {
     };
     let r = bench_op(spec, &args.params, &cfg)?;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string(&r).expect("a record always serializes")
         );
     } else {
-        println!(
+        outln!(
             "{} {} {} | threads {} | simd {} | median {:.3} ms (min {:.3}, max {:.3}) | {:.0} Mpix/s | {:.2} GB/s | {}",
             r.op,
             r.size,

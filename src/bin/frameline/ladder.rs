@@ -50,11 +50,11 @@ pub fn run(args: Args) -> frameline::Result<()> {
                 "median_ms": t.timing.median_ms, "min_ms": t.timing.min_ms, "max_ms": t.timing.max_ms,
                 "speedup": report.speedup(t), "gamma": cfg.gamma, "cpu": simd::cpu_model(),
             });
-            println!("{line}");
+            outln!("{line}");
         }
         return Ok(());
     }
-    println!(
+    outln!(
         "gamma {} on a {}x{} u8 frame | cpu: {} | simd: {} | threads (top tier): {}",
         cfg.gamma,
         cfg.width,
@@ -63,12 +63,18 @@ pub fn run(args: Args) -> frameline::Result<()> {
         cfg.simd,
         report.tiers.last().map_or(1, |t| t.threads)
     );
-    println!(
+    outln!(
         "{:<5} {:<26} {:>7} {:>11} {:>10} {:>10} {:>9}",
-        "tier", "method", "threads", "simd", "median ms", "min ms", "speed-up"
+        "tier",
+        "method",
+        "threads",
+        "simd",
+        "median ms",
+        "min ms",
+        "speed-up"
     );
     for t in &report.tiers {
-        println!(
+        outln!(
             "{:<5} {:<26} {:>7} {:>11} {:>10.3} {:>10.3} {:>8.0}x",
             t.number,
             t.name,
@@ -79,6 +85,6 @@ pub fn run(args: Args) -> frameline::Result<()> {
             report.speedup(t)
         );
     }
-    println!("all tiers produced identical output (checked)");
+    outln!("all tiers produced identical output (checked)");
     Ok(())
 }

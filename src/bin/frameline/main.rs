@@ -1,6 +1,21 @@
 //! The `frameline` command line. Each subcommand lives in its own file; errors end the
 //! program with one line on stderr and a non-zero exit code, never a panic.
 
+/// `println!` that ends the program quietly when stdout is closed (`frameline ... | head`)
+/// instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("frameline: error: stdout: {e}");
+            std::process::exit(1);
+        }
+    }};
+}
+
 mod apply;
 mod bench;
 mod info;

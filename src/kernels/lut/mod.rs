@@ -21,8 +21,7 @@ mod avx512;
 mod neon;
 mod scalar;
 
-/// Below this many pixels a LUT stays on one thread (the work is ~0.1 ns per pixel).
-const PAR_MIN_PIXELS: usize = 1 << 18;
+use crate::kernels::parallel::POINT_OP_PAR_MIN_PIXELS as PAR_MIN_PIXELS;
 
 /// A 256-entry table: `out = table[in]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
