@@ -40,8 +40,8 @@ pub fn random_u8(width: usize, height: usize, seed: u64) -> Result<Image<u8>> {
     }
 }
 
-/// A random image of any dtype: u8/u16/u32/i32 use their full range, f32 is uniform
-/// in `[0, 255)` (the range of converted 8-bit frames).
+/// A random image of any dtype: u8/u16/u32/i32 use their full range, f32 and f64 are
+/// uniform in `[0, 255)` (the range of converted 8-bit frames).
 pub fn random_image(dtype: DType, width: usize, height: usize, seed: u64) -> Result<AnyImage> {
     let mut rng = SplitMix64::new(seed);
     Ok(match dtype {
@@ -50,5 +50,6 @@ pub fn random_image(dtype: DType, width: usize, height: usize, seed: u64) -> Res
         DType::U32 => Image::from_fn(width, height, |_, _| rng.next_u64() as u32)?.into(),
         DType::I32 => Image::from_fn(width, height, |_, _| rng.next_u64() as i32)?.into(),
         DType::F32 => Image::from_fn(width, height, |_, _| (rng.next_f64() * 255.0) as f32)?.into(),
+        DType::F64 => Image::from_fn(width, height, |_, _| rng.next_f64() * 255.0)?.into(),
     })
 }

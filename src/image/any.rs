@@ -60,7 +60,7 @@ macro_rules! any_enums {
         }
     };
 }
-any_enums!(U8(u8), U16(u16), F32(f32), I32(i32), U32(u32));
+any_enums!(U8(u8), U16(u16), F32(f32), I32(i32), U32(u32), F64(f64));
 
 fn wrong_dtype(what: &str, want: DType, got: DType) -> Error {
     Error::UnsupportedDtype(format!("{what} must be {want}, got {got}"))

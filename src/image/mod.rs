@@ -26,6 +26,7 @@ pub enum DType {
     F32,
     I32,
     U32,
+    F64,
 }
 
 impl DType {
@@ -35,6 +36,7 @@ impl DType {
             DType::U8 => 1,
             DType::U16 => 2,
             DType::F32 | DType::I32 | DType::U32 => 4,
+            DType::F64 => 8,
         }
     }
 
@@ -46,14 +48,22 @@ impl DType {
             DType::F32 => "f32",
             DType::I32 => "i32",
             DType::U32 => "u32",
+            DType::F64 => "f64",
         }
     }
 
     /// Parses a name as printed by [`DType::name`].
     pub fn parse(s: &str) -> Option<DType> {
-        [DType::U8, DType::U16, DType::F32, DType::I32, DType::U32]
-            .into_iter()
-            .find(|d| d.name() == s)
+        [
+            DType::U8,
+            DType::U16,
+            DType::F32,
+            DType::I32,
+            DType::U32,
+            DType::F64,
+        ]
+        .into_iter()
+        .find(|d| d.name() == s)
     }
 }
 
@@ -99,7 +109,7 @@ macro_rules! impl_pixel {
         }
     )*};
 }
-impl_pixel!(u8 => U8, u16 => U16, f32 => F32, i32 => I32, u32 => U32);
+impl_pixel!(u8 => U8, u16 => U16, f32 => F32, i32 => I32, u32 => U32, f64 => F64);
 
 /// Checks a (width, height, stride, buffer length) quadruple and returns the number
 /// of elements the image spans. The one place the layout rules live.

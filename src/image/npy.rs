@@ -1,5 +1,5 @@
-//! NumPy `.npy` files (format versions 1, 2 and 3) for 2-D arrays of u8, u16, f32, i32
-//! and u32, so arrays move between frameline and Python tools without loss.
+//! NumPy `.npy` files (format versions 1, 2 and 3) for 2-D arrays of u8, u16, f32, i32,
+//! u32 and f64, so arrays move between frameline and Python tools without loss.
 //!
 //! Read: C order, shape `(h, w)` or `(h, w, 1)`, either byte order. Written: version 1,
 //! little-endian, C order, shape `(h, w)`, header padded to 64 bytes as NumPy does.
@@ -54,6 +54,7 @@ pub fn encode(img: AnyView<'_>) -> Vec<u8> {
         AnyView::F32(v) => v.rows().flatten().for_each(|p| out.extend(p.to_le_bytes())),
         AnyView::I32(v) => v.rows().flatten().for_each(|p| out.extend(p.to_le_bytes())),
         AnyView::U32(v) => v.rows().flatten().for_each(|p| out.extend(p.to_le_bytes())),
+        AnyView::F64(v) => v.rows().flatten().for_each(|p| out.extend(p.to_le_bytes())),
     }
     out
 }
@@ -65,6 +66,7 @@ fn descr(dtype: DType) -> &'static str {
         DType::F32 => "<f4",
         DType::I32 => "<i4",
         DType::U32 => "<u4",
+        DType::F64 => "<f8",
     }
 }
 
@@ -119,6 +121,9 @@ pub fn decode(bytes: &[u8]) -> Result<AnyImage, String> {
         DType::U32 => typed(data, width, height, |b| {
             ne(big, b, u32::from_le_bytes, u32::from_be_bytes)
         }),
+        DType::F64 => typed(data, width, height, |b| {
+            ne(big, b, f64::from_le_bytes, f64::from_be_bytes)
+        }),
     };
     img.map_err(|e| e.to_string())
 }
@@ -165,9 +170,10 @@ impl Header {
             "f4" => DType::F32,
             "i4" => DType::I32,
             "u4" => DType::U32,
+            "f8" => DType::F64,
             other => {
                 return Err(format!(
-                    "unsupported dtype '{other}' (supported: u1, u2, f4, i4, u4)"
+                    "unsupported dtype '{other}' (supported: u1, u2, f4, i4, u4, f8)"
                 ));
             }
         };

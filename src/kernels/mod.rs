@@ -3,8 +3,12 @@
 //! SIMD variant (`avx2.rs`, `avx512.rs`, `neon.rs`) is tested against.
 
 pub mod border;
+pub mod boxfilter;
 pub mod copy;
 pub mod gamma;
 pub mod gaussian;
+pub mod integral;
+pub mod localstats;
 pub mod lut;
 pub(crate) mod parallel;
+pub mod window;

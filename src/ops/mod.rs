@@ -82,6 +82,11 @@ pub static REGISTRY: &[OpSpec] = &[
     point::GAMMA_NAIVE,
     point::GAMMA_ROW,
     filters::GAUSSIAN,
+    filters::BOX,
+    filters::INTEGRAL,
+    filters::LOCAL_STD,
+    filters::SAUVOLA,
+    filters::ADAPTIVE_THRESHOLD,
 ];
 
 /// The entry named `name`.

@@ -281,6 +281,50 @@ macro_rules! dispatch {
     };
 }
 
+/// Defines `fn $name(level, args...)` whose plain-Rust body is compiled once per SIMD
+/// level (with that level's target features, so LLVM vectorizes it for AVX-512, AVX2 or
+/// NEON) and dispatched by `level`. For loops without cross-lane tricks this gives real
+/// SIMD with a single source, which is also the scalar reference: every level runs the
+/// same operations in the same order, so results are bit-identical, floats included.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! autovectorized {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$meta])*
+        $vis fn $name(level: $crate::simd::SimdLevel, $($arg: $ty),*) {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+            fn avx512($($arg: $ty),*) { body($($arg),*) }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            fn avx2($($arg: $ty),*) { body($($arg),*) }
+            #[cfg(target_arch = "aarch64")]
+            #[target_feature(enable = "neon")]
+            fn neon($($arg: $ty),*) { body($($arg),*) }
+            match level {
+                #[cfg(target_arch = "x86_64")]
+                $crate::simd::SimdLevel::Avx512 | $crate::simd::SimdLevel::Avx512Vbmi => {
+                    // SAFETY: callers pass a level that passed `SimdLevel::check`.
+                    unsafe { avx512($($arg),*) }
+                }
+                #[cfg(target_arch = "x86_64")]
+                $crate::simd::SimdLevel::Avx2 => {
+                    // SAFETY: as above: the CPU has AVX2 and FMA.
+                    unsafe { avx2($($arg),*) }
+                }
+                #[cfg(target_arch = "aarch64")]
+                $crate::simd::SimdLevel::Neon => {
+                    // SAFETY: as above: the CPU has NEON.
+                    unsafe { neon($($arg),*) }
+                }
+                _ => body($($arg),*),
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,348 @@
+//! Local statistics over a k×k window, fused into one streaming pass (the chapter's
+//! Code 8.2.2b without its three full-image passes): mean, standard deviation through
+//! Var = E[x²] − E[x]² (negatives from round-off clamped to 0), Niblack and Sauvola
+//! threshold maps, and an adaptive threshold that writes the binary image directly.
+//!
+//! Sums are exact for u8 (u32) and f64 for f32; the per-pixel arithmetic is f64, so the
+//! cancellation in E[x²] − E[x]² costs nothing visible in the f32 result.
+
+use crate::autovectorized;
+use crate::image::{ImageView, ImageViewMut, check_same_size};
+use crate::kernels::border::Border;
+use crate::kernels::boxfilter::{MAX_KSIZE, MAX_KSIZE_U8, check_ksize};
+use crate::kernels::window::{Scratches, Window, WindowPixel, window_sums};
+use crate::simd::{self, SimdLevel};
+use crate::{DType, Error, Result};
+
+/// How a local threshold is computed from the window mean `m` and deviation `s`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LocalThreshold {
+    /// `m − c` (OpenCV's `ADAPTIVE_THRESH_MEAN_C`).
+    Mean { c: f64 },
+    /// Niblack (1986): `m + k·s`, typically k = −0.2 for dark text on light paper.
+    Niblack { k: f64 },
+    /// Sauvola & Pietikäinen (2000): `m·(1 + k·(s/r − 1))`, typically k = 0.5 (0.2 to 0.5)
+    /// and r = 128, the largest deviation of 8-bit data.
+    Sauvola { k: f64, r: f64 },
+}
+
+impl LocalThreshold {
+    /// Checks the parameters (finite numbers, r > 0).
+    pub fn validate(self) -> Result<Self> {
+        let finite = |name: &str, v: f64| {
+            if v.is_finite() {
+                Ok(())
+            } else {
+                Err(Error::bad_param(name, format!("must be finite, got {v}")))
+            }
+        };
+        match self {
+            LocalThreshold::Mean { c } => finite("c", c)?,
+            LocalThreshold::Niblack { k } => finite("k", k)?,
+            LocalThreshold::Sauvola { k, r } => {
+                finite("k", k)?;
+                if !(r.is_finite() && r > 0.0) {
+                    return Err(Error::bad_param("r", format!("must be > 0, got {r}")));
+                }
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// What one output row holds.
+#[derive(Clone, Copy)]
+enum Out {
+    Mean,
+    Std,
+    Map(LocalThreshold),
+}
+
+// Plain index loops on purpose: iterator adaptors and closures may stay out of line,
+// and then they are not compiled with the level's target features.
+macro_rules! stats_rows {
+    ($acc:ty, $px:ty, $map:ident, $binary:ident) => {
+        autovectorized! {
+            /// One row of mean, deviation or threshold map from window sums.
+            fn $map(s1: &[$acc], s2: &[$acc], inv: f64, what: Out, out: &mut [f32]) {
+                let n = out.len();
+                let s1 = &s1[..n];
+                if let Out::Mean = what {
+                    for i in 0..n {
+                        out[i] = (s1[i] as f64 * inv) as f32;
+                    }
+                    return;
+                }
+                let s2 = &s2[..n];
+                let (a, b, c) = match what {
+                    // out = a·m + b·s + c·m·s, which covers every map.
+                    Out::Std => (0.0, 1.0, 0.0),
+                    Out::Map(LocalThreshold::Mean { c }) => {
+                        for i in 0..n {
+                            out[i] = (s1[i] as f64 * inv - c) as f32;
+                        }
+                        return;
+                    }
+                    Out::Map(LocalThreshold::Niblack { k }) => (1.0, k, 0.0),
+                    Out::Map(LocalThreshold::Sauvola { k, r }) => (1.0 - k, 0.0, k / r),
+                    Out::Mean => unreachable!("handled above"),
+                };
+                for i in 0..n {
+                    let m = s1[i] as f64 * inv;
+                    let var = s2[i] as f64 * inv - m * m;
+                    let sd = if var > 0.0 { var.sqrt() } else { 0.0 };
+                    out[i] = (a * m + b * sd + c * m * sd) as f32;
+                }
+            }
+        }
+        autovectorized! {
+            /// One row of `255 where pixel > threshold, else 0`.
+            fn $binary(s1: &[$acc], s2: &[$acc], src: &[$px], inv: f64, t: LocalThreshold, out: &mut [u8]) {
+                let n = out.len();
+                let (s1, src) = (&s1[..n], &src[..n]);
+                if let LocalThreshold::Mean { c } = t {
+                    for i in 0..n {
+                        let threshold = s1[i] as f64 * inv - c;
+                        out[i] = if (src[i] as f64) > threshold { 255 } else { 0 };
+                    }
+                    return;
+                }
+                let s2 = &s2[..n];
+                let (a, b, c) = match t {
+                    LocalThreshold::Niblack { k } => (1.0, k, 0.0),
+                    LocalThreshold::Sauvola { k, r } => (1.0 - k, 0.0, k / r),
+                    LocalThreshold::Mean { .. } => unreachable!("handled above"),
+                };
+                for i in 0..n {
+                    let m = s1[i] as f64 * inv;
+                    let var = s2[i] as f64 * inv - m * m;
+                    let sd = if var > 0.0 { var.sqrt() } else { 0.0 };
+                    let threshold = a * m + b * sd + c * m * sd;
+                    out[i] = if (src[i] as f64) > threshold { 255 } else { 0 };
+                }
+            }
+        }
+    };
+}
+stats_rows!(u32, u8, map_row_u32, binary_row_u32);
+stats_rows!(f64, f32, map_row_f64, binary_row_f64);
+
+/// The row kernels of one pixel type.
+pub trait StatsPixel: WindowPixel {
+    #[doc(hidden)]
+    fn map_row(
+        level: SimdLevel,
+        s1: &[Self::Acc],
+        s2: &[Self::Acc],
+        inv: f64,
+        what: u8,
+        t: LocalThreshold,
+        out: &mut [f32],
+    );
+    #[doc(hidden)]
+    fn binary_row(
+        level: SimdLevel,
+        s1: &[Self::Acc],
+        s2: &[Self::Acc],
+        src: &[Self],
+        inv: f64,
+        t: LocalThreshold,
+        out: &mut [u8],
+    );
+}
+
+fn decode(what: u8, t: LocalThreshold) -> Out {
+    match what {
+        0 => Out::Mean,
+        1 => Out::Std,
+        _ => Out::Map(t),
+    }
+}
+
+impl StatsPixel for u8 {
+    fn map_row(
+        level: SimdLevel,
+        s1: &[u32],
+        s2: &[u32],
+        inv: f64,
+        what: u8,
+        t: LocalThreshold,
+        out: &mut [f32],
+    ) {
+        map_row_u32(level, s1, s2, inv, decode(what, t), out)
+    }
+    fn binary_row(
+        level: SimdLevel,
+        s1: &[u32],
+        s2: &[u32],
+        src: &[u8],
+        inv: f64,
+        t: LocalThreshold,
+        out: &mut [u8],
+    ) {
+        binary_row_u32(level, s1, s2, src, inv, t, out)
+    }
+}
+
+impl StatsPixel for f32 {
+    fn map_row(
+        level: SimdLevel,
+        s1: &[f64],
+        s2: &[f64],
+        inv: f64,
+        what: u8,
+        t: LocalThreshold,
+        out: &mut [f32],
+    ) {
+        map_row_f64(level, s1, s2, inv, decode(what, t), out)
+    }
+    fn binary_row(
+        level: SimdLevel,
+        s1: &[f64],
+        s2: &[f64],
+        src: &[f32],
+        inv: f64,
+        t: LocalThreshold,
+        out: &mut [u8],
+    ) {
+        binary_row_f64(level, s1, s2, src, inv, t, out)
+    }
+}
+
+/// A reusable local-statistics plan over a square window; scratch kept between calls.
+#[derive(Debug)]
+pub struct LocalStats {
+    window: usize,
+    border: Border,
+    scratch: Scratches,
+}
+
+impl LocalStats {
+    /// A `window`×`window` neighbourhood (odd or even, 1..=255 for u8 images).
+    pub fn new(window: usize, border: Border) -> Result<Self> {
+        check_ksize("window", window, MAX_KSIZE)?;
+        Ok(LocalStats {
+            window,
+            border,
+            scratch: Scratches::default(),
+        })
+    }
+
+    fn run<P: StatsPixel>(
+        &mut self,
+        level: SimdLevel,
+        src: &ImageView<'_, P>,
+        dst: &mut ImageViewMut<'_, f32>,
+        what: u8,
+        t: LocalThreshold,
+    ) -> Result<()> {
+        let level = level.check()?;
+        self.check_for(P::DTYPE)?;
+        check_same_size("output", src.size(), dst.size())?;
+        let inv = 1.0 / (self.window * self.window) as f64;
+        let win = Window {
+            kx: self.window,
+            ky: self.window,
+            border: self.border,
+            squares: what != 0,
+        };
+        let emit = |s1: &[P::Acc], s2: &[P::Acc], _: &[P], out: &mut [f32]| {
+            P::map_row(level, s1, s2, inv, what, t, out)
+        };
+        window_sums(level, src, dst, win, &mut self.scratch, &emit);
+        Ok(())
+    }
+
+    fn check_for(&self, dtype: DType) -> Result<()> {
+        if dtype == DType::U8 {
+            check_ksize("window", self.window, MAX_KSIZE_U8)?;
+        }
+        Ok(())
+    }
+
+    /// Local mean (f32 out).
+    pub fn mean<P: StatsPixel>(
+        &mut self,
+        src: &ImageView<'_, P>,
+        dst: &mut ImageViewMut<'_, f32>,
+    ) -> Result<()> {
+        self.run(simd::level()?, src, dst, 0, LocalThreshold::Mean { c: 0.0 })
+    }
+
+    /// Local standard deviation (f32 out).
+    pub fn std<P: StatsPixel>(
+        &mut self,
+        src: &ImageView<'_, P>,
+        dst: &mut ImageViewMut<'_, f32>,
+    ) -> Result<()> {
+        self.std_at(simd::level()?, src, dst)
+    }
+
+    /// [`Self::std`] at an explicit SIMD level.
+    pub fn std_at<P: StatsPixel>(
+        &mut self,
+        level: SimdLevel,
+        src: &ImageView<'_, P>,
+        dst: &mut ImageViewMut<'_, f32>,
+    ) -> Result<()> {
+        self.run(level, src, dst, 1, LocalThreshold::Mean { c: 0.0 })
+    }
+
+    /// A threshold map (f32 out): Niblack, Sauvola or mean − c.
+    pub fn threshold_map<P: StatsPixel>(
+        &mut self,
+        src: &ImageView<'_, P>,
+        dst: &mut ImageViewMut<'_, f32>,
+        method: LocalThreshold,
+    ) -> Result<()> {
+        self.threshold_map_at(simd::level()?, src, dst, method)
+    }
+
+    /// [`Self::threshold_map`] at an explicit SIMD level.
+    pub fn threshold_map_at<P: StatsPixel>(
+        &mut self,
+        level: SimdLevel,
+        src: &ImageView<'_, P>,
+        dst: &mut ImageViewMut<'_, f32>,
+        method: LocalThreshold,
+    ) -> Result<()> {
+        self.run(level, src, dst, 2, method.validate()?)
+    }
+
+    /// Binary output: 255 where the pixel is above its local threshold, else 0. The
+    /// threshold map is never materialized.
+    pub fn adaptive_threshold<P: StatsPixel>(
+        &mut self,
+        src: &ImageView<'_, P>,
+        dst: &mut ImageViewMut<'_, u8>,
+        method: LocalThreshold,
+    ) -> Result<()> {
+        self.adaptive_threshold_at(simd::level()?, src, dst, method)
+    }
+
+    /// [`Self::adaptive_threshold`] at an explicit SIMD level.
+    pub fn adaptive_threshold_at<P: StatsPixel>(
+        &mut self,
+        level: SimdLevel,
+        src: &ImageView<'_, P>,
+        dst: &mut ImageViewMut<'_, u8>,
+        method: LocalThreshold,
+    ) -> Result<()> {
+        let level = level.check()?;
+        let method = method.validate()?;
+        self.check_for(P::DTYPE)?;
+        check_same_size("output", src.size(), dst.size())?;
+        let inv = 1.0 / (self.window * self.window) as f64;
+        let win = Window {
+            kx: self.window,
+            ky: self.window,
+            border: self.border,
+            squares: !matches!(method, LocalThreshold::Mean { .. }),
+        };
+        let emit = |s1: &[P::Acc], s2: &[P::Acc], row: &[P], out: &mut [u8]| {
+            P::binary_row(level, s1, s2, row, inv, method, out)
+        };
+        window_sums(level, src, dst, win, &mut self.scratch, &emit);
+        Ok(())
+    }
+}

@@ -1,0 +1,378 @@
+//! Running window sums: the engine under the box filter and the local statistics.
+//!
+//! For each output row it keeps, per column, the sum over the `ky` rows of the window
+//! of horizontal `kx`-sums (and the same for squared pixels): adding the row that
+//! enters and subtracting the row that leaves costs O(1) per pixel whatever the window.
+//! Horizontal sums are direct for narrow windows (vectorized) and running sums for wide
+//! ones. u8 pixels sum exactly in u32 (windows up to 255×255, squares included); f32
+//! pixels sum in f64. Column sums are recomputed from the ring every
+//! [`RESYNC_ROWS`] rows at fixed positions, so float results do not depend on how
+//! rows are split among threads.
+
+use crate::autovectorized;
+use crate::image::{ImageView, ImageViewMut, Pixel};
+use crate::kernels::border::{Border, pad_row};
+use crate::kernels::parallel;
+use crate::simd::SimdLevel;
+
+/// Column sums restart from the ring at every multiple of this row.
+pub(crate) const RESYNC_ROWS: usize = 64;
+
+/// Below this width horizontal sums are direct (k passes over the row); above, running.
+const DIRECT_MAX_K: usize = 16;
+
+/// Below this many pixels a window filter stays on one thread.
+const PAR_MIN_PIXELS: usize = 1 << 16;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A pixel type with window sums: u8 (exact, in u32) and f32 (in f64).
+pub trait WindowPixel: Pixel + sealed::Sealed {
+    /// The accumulator of sums.
+    type Acc: Copy + Default + Send + Sync + std::fmt::Debug + 'static;
+    /// Converts a border constant to this pixel type.
+    fn from_constant(v: f32) -> Self;
+    /// The pixel as an accumulator.
+    fn acc(self) -> Self::Acc;
+    /// The pixel squared, as an accumulator.
+    fn acc_sq(self) -> Self::Acc;
+    /// The accumulator as f64.
+    fn acc_f64(a: Self::Acc) -> f64;
+    /// The pixel as f64.
+    fn f64(self) -> f64;
+    #[doc(hidden)]
+    fn kernels() -> &'static AccKernels<Self>;
+    #[doc(hidden)]
+    fn scratch(s: &mut Scratches) -> &mut Vec<WindowScratch<Self, Self::Acc>>;
+}
+
+/// `col += row`.
+type ColAdd<A> = fn(SimdLevel, &mut [A], &[A]);
+/// `col = col + add − sub`.
+type ColUpdate<A> = fn(SimdLevel, &mut [A], &[A], &[A]);
+
+/// The vectorized row kernels of one pixel type.
+#[doc(hidden)]
+pub struct AccKernels<P: WindowPixel> {
+    /// `out[i] = Σ_{j<k} p[i+j]` (as accumulators).
+    h_sums: fn(SimdLevel, &[P], usize, &mut [P::Acc]),
+    /// `out[i] = Σ_{j<k} p[i+j]²`.
+    h_sums_sq: fn(SimdLevel, &[P], usize, &mut [P::Acc]),
+    col_add: ColAdd<P::Acc>,
+    col_update: ColUpdate<P::Acc>,
+}
+
+/// Outputs per block of the direct horizontal sums: the block's partial sums stay in
+/// registers while the k shifted loads are added.
+const BLOCK: usize = 16;
+
+macro_rules! h_sums_body {
+    ($p:ident, $k:ident, $out:ident, $acc:ty, $zero:expr, $add:ident, $sub:ident, $val:expr) => {{
+        let val = $val;
+        let n = $out.len();
+        if $k <= DIRECT_MAX_K {
+            let mut i = 0;
+            while i + BLOCK <= n {
+                let mut acc = [$zero; BLOCK];
+                for j in 0..$k {
+                    let src = &$p[i + j..i + j + BLOCK];
+                    for l in 0..BLOCK {
+                        acc[l] = acc[l].$add(val(src[l]));
+                    }
+                }
+                $out[i..i + BLOCK].copy_from_slice(&acc);
+                i += BLOCK;
+            }
+            for i in i..n {
+                let mut s: $acc = $zero;
+                for j in 0..$k {
+                    s = s.$add(val($p[i + j]));
+                }
+                $out[i] = s;
+            }
+        } else {
+            let mut s: $acc = $zero;
+            for j in 0..$k {
+                s = s.$add(val($p[j]));
+            }
+            $out[0] = s;
+            for i in 1..n {
+                s = s.$add(val($p[i + $k - 1])).$sub(val($p[i - 1]));
+                $out[i] = s;
+            }
+        }
+    }};
+}
+
+macro_rules! pixel_kernels {
+    ($p:ty, $acc:ty, $zero:expr, $add:ident, $sub:ident, $mod:ident) => {
+        mod $mod {
+            use super::*;
+            autovectorized! {
+                /// Direct sums for narrow windows (blocked, vectorized), running sums for wide.
+                pub fn h_sums(p: &[$p], k: usize, out: &mut [$acc]) {
+                    h_sums_body!(p, k, out, $acc, $zero, $add, $sub, |v: $p| <$acc>::from(v))
+                }
+            }
+            autovectorized! {
+                pub fn h_sums_sq(p: &[$p], k: usize, out: &mut [$acc]) {
+                    h_sums_body!(p, k, out, $acc, $zero, $add, $sub, |v: $p| <$acc>::from(v) * <$acc>::from(v))
+                }
+            }
+            autovectorized! {
+                pub fn col_add(col: &mut [$acc], row: &[$acc]) {
+                    for (c, &v) in col.iter_mut().zip(row) {
+                        *c = c.$add(v);
+                    }
+                }
+            }
+            autovectorized! {
+                pub fn col_update(col: &mut [$acc], add: &[$acc], sub: &[$acc]) {
+                    for ((c, &a), &s) in col.iter_mut().zip(add).zip(sub) {
+                        *c = c.$add(a).$sub(s);
+                    }
+                }
+            }
+            pub static KERNELS: AccKernels<$p> = AccKernels {
+                h_sums,
+                h_sums_sq,
+                col_add,
+                col_update,
+            };
+        }
+    };
+}
+
+/// Float adds under names that match the integers' wrapping ones.
+trait FloatOps {
+    fn fadd(self, o: Self) -> Self;
+    fn fsub(self, o: Self) -> Self;
+}
+impl FloatOps for f64 {
+    #[inline(always)]
+    fn fadd(self, o: f64) -> f64 {
+        self + o
+    }
+    #[inline(always)]
+    fn fsub(self, o: f64) -> f64 {
+        self - o
+    }
+}
+
+pixel_kernels!(u8, u32, 0u32, wrapping_add, wrapping_sub, u8_kernels);
+pixel_kernels!(f32, f64, 0.0f64, fadd, fsub, f32_kernels);
+
+impl sealed::Sealed for u8 {}
+impl WindowPixel for u8 {
+    type Acc = u32;
+    fn from_constant(v: f32) -> u8 {
+        v.round().clamp(0.0, 255.0) as u8
+    }
+    fn acc(self) -> u32 {
+        u32::from(self)
+    }
+    fn acc_sq(self) -> u32 {
+        u32::from(self) * u32::from(self)
+    }
+    fn acc_f64(a: u32) -> f64 {
+        f64::from(a)
+    }
+    fn f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn kernels() -> &'static AccKernels<u8> {
+        &u8_kernels::KERNELS
+    }
+    fn scratch(s: &mut Scratches) -> &mut Vec<WindowScratch<u8, u32>> {
+        &mut s.u32
+    }
+}
+
+impl sealed::Sealed for f32 {}
+impl WindowPixel for f32 {
+    type Acc = f64;
+    fn from_constant(v: f32) -> f32 {
+        v
+    }
+    fn acc(self) -> f64 {
+        f64::from(self)
+    }
+    fn acc_sq(self) -> f64 {
+        f64::from(self) * f64::from(self)
+    }
+    fn acc_f64(a: f64) -> f64 {
+        a
+    }
+    fn f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn kernels() -> &'static AccKernels<f32> {
+        &f32_kernels::KERNELS
+    }
+    fn scratch(s: &mut Scratches) -> &mut Vec<WindowScratch<f32, f64>> {
+        &mut s.f64
+    }
+}
+
+/// Scratch of one band: a padded row, rings of horizontal sums, column sums.
+#[derive(Debug, Default)]
+pub struct WindowScratch<P, A> {
+    padded: Vec<P>,
+    ring: Vec<A>,
+    ring_sq: Vec<A>,
+    col: Vec<A>,
+    col_sq: Vec<A>,
+}
+
+impl<P: Copy + Default, A: Copy + Default> WindowScratch<P, A> {
+    /// Sizes the buffers (the ring has one spare slot, so the entering and the leaving
+    /// row coexist); allocates only when they must grow.
+    fn fit(&mut self, w: usize, kx: usize, ky: usize, squares: bool) {
+        let sq = usize::from(squares);
+        self.padded.resize(w + kx - 1, P::default());
+        self.ring.resize((ky + 1) * w, A::default());
+        self.ring_sq.resize(sq * (ky + 1) * w, A::default());
+        self.col.resize(w, A::default());
+        self.col_sq.resize(sq * w, A::default());
+    }
+}
+
+/// Scratch for both pixel types, owned by a plan and reused across calls.
+#[derive(Debug, Default)]
+pub struct Scratches {
+    u32: Vec<WindowScratch<u8, u32>>,
+    f64: Vec<WindowScratch<f32, f64>>,
+}
+
+/// A window: size, border and whether sums of squares are needed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Window {
+    pub kx: usize,
+    pub ky: usize,
+    pub border: Border,
+    pub squares: bool,
+}
+
+/// What one output row gets: column sums (and sums of squares, or an empty slice) over
+/// the window centred on each pixel, and the source row itself.
+pub(crate) type Emit<'a, P, D> =
+    &'a (dyn Fn(&[<P as WindowPixel>::Acc], &[<P as WindowPixel>::Acc], &[P], &mut [D]) + Sync);
+
+/// Streams `src` once, calling `emit` for every output row of `dst` (same size).
+pub(crate) fn window_sums<P: WindowPixel, D: Pixel>(
+    level: SimdLevel,
+    src: &ImageView<'_, P>,
+    dst: &mut ImageViewMut<'_, D>,
+    win: Window,
+    scratches: &mut Scratches,
+    emit: Emit<'_, P, D>,
+) {
+    let (w, h) = src.size();
+    let band_rows = if w * h < PAR_MIN_PIXELS {
+        h
+    } else {
+        parallel::band_rows_for(h, 2 * win.ky).next_multiple_of(RESYNC_ROWS)
+    };
+    let bands = h.div_ceil(band_rows);
+    let scratch = P::scratch(scratches);
+    if scratch.len() < bands {
+        scratch.resize_with(bands, WindowScratch::default);
+    }
+    for s in scratch.iter_mut() {
+        s.fit(w, win.kx, win.ky, win.squares);
+    }
+    parallel::for_each_band_with_scratch(dst.reborrow(), band_rows, scratch, &|y0, band, s| {
+        band_sums(level, src, y0, band, s, win, emit)
+    });
+}
+
+/// Horizontal sums (of squares, if `square`) of virtual row `vr` (border-mapped) into `out`.
+fn h_row<P: WindowPixel>(
+    level: SimdLevel,
+    src: &ImageView<'_, P>,
+    vr: isize,
+    win: Window,
+    square: bool,
+    padded: &mut [P],
+    out: &mut [P::Acc],
+) {
+    let k = P::kernels();
+    let constant = match win.border {
+        Border::Constant(v) => P::from_constant(v),
+        _ => P::default(),
+    };
+    match win.border.map(vr, src.height()) {
+        Some(y) => pad_row(
+            src.row(y),
+            win.kx / 2,
+            win.border,
+            constant,
+            |v| v,
+            padded,
+            |row, mid| mid.copy_from_slice(row),
+        ),
+        None => padded.fill(constant),
+    }
+    let sums = if square { k.h_sums_sq } else { k.h_sums };
+    sums(level, padded, win.kx, out);
+}
+
+fn band_sums<P: WindowPixel, D: Pixel>(
+    level: SimdLevel,
+    src: &ImageView<'_, P>,
+    y0: usize,
+    mut band: ImageViewMut<'_, D>,
+    s: &mut WindowScratch<P, P::Acc>,
+    win: Window,
+    emit: Emit<'_, P, D>,
+) {
+    let w = src.width();
+    let k = P::kernels();
+    // Rows y − above ..= y + below (odd windows are centred; even ones put the extra
+    // row above, as OpenCV's default anchor does).
+    let above = (win.ky / 2) as isize;
+    let below = (win.ky - 1 - win.ky / 2) as isize;
+    let slots = (win.ky + 1) as isize;
+    let slot =
+        |vr: isize| vr.rem_euclid(slots) as usize * w..(vr.rem_euclid(slots) as usize + 1) * w;
+    let WindowScratch {
+        padded,
+        ring,
+        ring_sq,
+        col,
+        col_sq,
+    } = s;
+    for row in 0..band.height() {
+        let y = y0 + row;
+        let yi = y as isize;
+        let entering = if row == 0 { yi - above } else { yi + below };
+        for vr in entering..=yi + below {
+            h_row(level, src, vr, win, false, padded, &mut ring[slot(vr)]);
+            if win.squares {
+                // The padded row is still in place: only the sums differ.
+                let sums = P::kernels().h_sums_sq;
+                sums(level, padded, win.kx, &mut ring_sq[slot(vr)]);
+            }
+        }
+        if row == 0 || y.is_multiple_of(RESYNC_ROWS) {
+            // Fixed restart points keep float sums independent of the banding.
+            col.fill(P::Acc::default());
+            col_sq.fill(P::Acc::default());
+            for vr in yi - above..=yi + below {
+                (k.col_add)(level, col, &ring[slot(vr)]);
+                if win.squares {
+                    (k.col_add)(level, col_sq, &ring_sq[slot(vr)]);
+                }
+            }
+        } else {
+            let (enter, leave) = (slot(yi + below), slot(yi - above - 1));
+            (k.col_update)(level, col, &ring[enter.clone()], &ring[leave.clone()]);
+            if win.squares {
+                (k.col_update)(level, col_sq, &ring_sq[enter], &ring_sq[leave]);
+            }
+        }
+        emit(col, col_sq, src.row(y), band.row_mut(row));
+    }
+}
