@@ -218,7 +218,7 @@ fn corrupt_npy_gives_reasons_not_panics() {
         (b"\x93NUMPY\x02\x00\x01\x00".to_vec(), "truncated header"),
         (npy_bytes(1, ok, &[1, 2, 3]), "truncated data"),
         (npy_bytes(9, ok, &[0; 6]), "version"),
-        (npy_bytes(1, &ok.replace("|u1", "<f8"), &[0; 48]), "dtype"),
+        (npy_bytes(1, &ok.replace("|u1", "<c8"), &[0; 48]), "dtype"),
         (
             npy_bytes(1, &ok.replace("False", "True"), &[0; 6]),
             "Fortran",
