@@ -6,7 +6,8 @@ mod common;
 
 use common::*;
 use frameline::kernels::border::Border;
-use frameline::kernels::gaussian::{GaussianBlur, GaussianParams, ksize_for_sigma};
+use frameline::kernels::gaussian::boxes::box_widths;
+use frameline::kernels::gaussian::{GaussianBlur, GaussianMethod, GaussianParams, ksize_for_sigma};
 use frameline::testing::{random_image, random_u8};
 use frameline::{DType, Error, Image, ImageView, SimdLevel};
 
@@ -230,7 +231,7 @@ fn large_kernels_stay_within_one() {
     // Worst case for quantized taps: a sharp edge under a wide kernel.
     let src = Image::from_fn(300, 21, |x, y| if (x / 7 + y) % 2 == 0 { 255 } else { 0 }).unwrap();
     for k in [3, 15, 31, 33, 63, 101, 255] {
-        let p = GaussianParams::new(k, 0.0);
+        let p = GaussianParams::new(k, 0.0).with_method(GaussianMethod::Direct);
         let got = blur_u8(SimdLevel::best(), &src.as_view(), p);
         assert_u8_near_reference(&src.as_view(), &got, &p, &format!("k{k}"));
         assert_eq!(got, blur_u8(SimdLevel::Scalar, &src.as_view(), p));
@@ -311,4 +312,87 @@ fn sizes_follow_opencv_and_bad_parameters_are_errors() {
         plan.apply_u8(&src.as_view(), &mut dst.as_view_mut()),
         Err(Error::SizeMismatch { .. })
     ));
+}
+
+#[test]
+fn box_cascade_matches_sigma_and_stays_close_to_the_exact_gaussian() {
+    // The cascade's variance: each odd box of width w adds (w² − 1)/12.
+    for sigma in [5.0, 15.5, 40.0] {
+        let var: f64 = box_widths(sigma)
+            .iter()
+            .map(|&w| ((w * w - 1) as f64) / 12.0)
+            .sum();
+        assert!(
+            (var.sqrt() - sigma).abs() / sigma < 0.06,
+            "sigma {sigma}: cascade sigma {}",
+            var.sqrt()
+        );
+    }
+    // Accuracy on a smooth-plus-edges image, against the exact kernel of the same sigma.
+    let (w, h) = (240, 160);
+    let src = Image::from_fn(w, h, |x, y| {
+        let edge = if (x / 40 + y / 40) % 2 == 0 {
+            200.0
+        } else {
+            40.0
+        };
+        (edge + 20.0 * ((x as f64) * 0.05).sin()) as u8
+    })
+    .unwrap();
+    for k in [61, 101] {
+        let exact = GaussianParams::new(k, 0.0).with_method(GaussianMethod::Direct);
+        let approx = GaussianParams::new(k, 0.0).with_method(GaussianMethod::Boxes);
+        let want = blur_u8(SimdLevel::Scalar, &src.as_view(), exact);
+        let mut worst = 0i32;
+        for level in levels() {
+            let got = blur_u8(level, &src.as_view(), approx);
+            assert_eq!(
+                got,
+                blur_u8(SimdLevel::Scalar, &src.as_view(), approx),
+                "{level}: levels agree"
+            );
+            for (a, b) in got
+                .as_view()
+                .rows()
+                .flatten()
+                .zip(want.as_view().rows().flatten())
+            {
+                worst = worst.max((i32::from(*a) - i32::from(*b)).abs());
+            }
+        }
+        eprintln!("box cascade k{k}: max |boxes - exact| = {worst} gray levels (edges 40..200)");
+        assert!(worst <= 4, "k{k}: {worst}");
+        let srcf = random_image(DType::F32, w, h, 1).unwrap();
+        let srcf = srcf.as_view().typed::<f32>().unwrap();
+        let got = blur_f32(SimdLevel::best(), &srcf, approx);
+        let want = blur_f32(SimdLevel::Scalar, &srcf, exact);
+        let worst = got
+            .as_view()
+            .rows()
+            .flatten()
+            .zip(want.as_view().rows().flatten())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1.0, "f32 k{k}: {worst}");
+    }
+    // Auto switches at the measured crossover; threads do not change the result.
+    let src = random_u8(800, 600, 5).unwrap();
+    let mut plan = GaussianBlur::new(GaussianParams::new(151, 0.0)).unwrap();
+    let mut one = Image::new(800, 600).unwrap();
+    let mut many = Image::new(800, 600).unwrap();
+    pool(1)
+        .install(|| plan.apply_u8(&src.as_view(), &mut one.as_view_mut()))
+        .unwrap();
+    pool(3)
+        .install(|| plan.apply_u8(&src.as_view(), &mut many.as_view_mut()))
+        .unwrap();
+    assert_eq!(one, many);
+    assert_eq!(
+        one,
+        blur_u8(
+            SimdLevel::Scalar,
+            &src.as_view(),
+            GaussianParams::new(151, 0.0).with_method(GaussianMethod::Boxes)
+        )
+    );
 }

@@ -32,6 +32,20 @@ autovectorized! {
     }
 }
 autovectorized! {
+    fn mean_u32_f32_row(col: &[u32], scale: f64, out: &mut [f32]) {
+        for (o, &s) in out.iter_mut().zip(col) {
+            *o = (f64::from(s) * scale) as f32;
+        }
+    }
+}
+autovectorized! {
+    fn mean_f64_u8_row(col: &[f64], scale: f64, out: &mut [u8]) {
+        for (o, &s) in out.iter_mut().zip(col) {
+            *o = round_small(((s * scale) as f32).clamp(0.0, 255.0)) as u8;
+        }
+    }
+}
+autovectorized! {
     fn copy_u32_row(col: &[u32], out: &mut [u32]) {
         out.copy_from_slice(&col[..out.len()]);
     }
@@ -74,6 +88,11 @@ impl BoxFilter {
             border,
             scratch: Scratches::default(),
         })
+    }
+
+    /// The window size (x, y).
+    pub fn ksize(&self) -> (usize, usize) {
+        self.ksize
     }
 
     fn window(&self, squares: bool) -> Window {
@@ -144,6 +163,55 @@ impl BoxFilter {
         check_same_size("output", src.size(), dst.size())?;
         let emit =
             |col: &[u32], _: &[u32], _: &[u8], out: &mut [u32]| copy_u32_row(level, col, out);
+        window_sums(
+            level,
+            src,
+            dst,
+            self.window(false),
+            &mut self.scratch,
+            &emit,
+        );
+        Ok(())
+    }
+
+    /// The window mean of a u8 image, unrounded (f32 out).
+    pub fn mean_u8_to_f32_at(
+        &mut self,
+        level: SimdLevel,
+        src: &ImageView<'_, u8>,
+        dst: &mut ImageViewMut<'_, f32>,
+    ) -> Result<()> {
+        let level = level.check()?;
+        self.check_u8()?;
+        check_same_size("output", src.size(), dst.size())?;
+        let scale = 1.0 / (self.ksize.0 * self.ksize.1) as f64;
+        let emit = |col: &[u32], _: &[u32], _: &[u8], out: &mut [f32]| {
+            mean_u32_f32_row(level, col, scale, out)
+        };
+        window_sums(
+            level,
+            src,
+            dst,
+            self.window(false),
+            &mut self.scratch,
+            &emit,
+        );
+        Ok(())
+    }
+
+    /// The window mean of an f32 image, rounded half to even and saturated to u8.
+    pub fn mean_f32_to_u8_at(
+        &mut self,
+        level: SimdLevel,
+        src: &ImageView<'_, f32>,
+        dst: &mut ImageViewMut<'_, u8>,
+    ) -> Result<()> {
+        let level = level.check()?;
+        check_same_size("output", src.size(), dst.size())?;
+        let scale = 1.0 / (self.ksize.0 * self.ksize.1) as f64;
+        let emit = |col: &[f64], _: &[f64], _: &[f32], out: &mut [u8]| {
+            mean_f64_u8_row(level, col, scale, out)
+        };
         window_sums(
             level,
             src,

@@ -4,7 +4,7 @@ use super::{Op, OpSpec, ParamSpec, Params};
 use crate::image::{AnyView, AnyViewMut, DType};
 use crate::kernels::border::Border;
 use crate::kernels::boxfilter::{BoxFilter, MAX_KSIZE_U8, check_ksize};
-use crate::kernels::gaussian::{GaussianBlur, GaussianParams};
+use crate::kernels::gaussian::{GaussianBlur, GaussianMethod, GaussianParams};
 use crate::kernels::integral::integral_u8;
 use crate::kernels::localstats::{LocalStats, LocalThreshold};
 use crate::{Error, Result};
@@ -63,6 +63,11 @@ pub const GAUSSIAN: OpSpec = OpSpec {
             default: "0",
             help: "sigma along y (0: same as sigma)",
         },
+        ParamSpec {
+            name: "method",
+            default: "auto",
+            help: "auto | direct | boxes (constant-time cascade)",
+        },
         DTYPE_U8_F32,
         BORDER,
         BORDER_VALUE,
@@ -76,7 +81,8 @@ pub const GAUSSIAN: OpSpec = OpSpec {
         };
         let params =
             GaussianParams::anisotropic((ksize, ksize_y), (p.f64("sigma")?, p.f64("sigma_y")?))
-                .with_border(border(p)?);
+                .with_border(border(p)?)
+                .with_method(GaussianMethod::parse(p.str("method")?)?);
         Ok(Box::new(GaussianOp {
             dtype: u8_or_f32(p)?,
             plan: GaussianBlur::new(params)?,

@@ -22,6 +22,7 @@
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+pub mod boxes;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 pub mod scalar;
@@ -129,6 +130,45 @@ pub struct GaussianParams {
     /// (`0.3·((k−1)/2 − 1) + 0.8`). A zero sigma y means "same as x".
     pub sigma: (f64, f64),
     pub border: Border,
+    /// Direct convolution, the constant-time box cascade, or the faster of the two.
+    pub method: GaussianMethod,
+}
+
+/// How a Gaussian is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum GaussianMethod {
+    /// Direct below the measured crossover ([`BOXES_FROM_KSIZE_U8`],
+    /// [`BOXES_FROM_KSIZE_F32`]), box cascade above.
+    #[default]
+    Auto,
+    /// Separable convolution with the exact kernel: O(k) per pixel.
+    Direct,
+    /// Three box filters ([`boxes`]): O(1) per pixel, approximate.
+    Boxes,
+}
+
+impl GaussianMethod {
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "auto" => Ok(GaussianMethod::Auto),
+            "direct" => Ok(GaussianMethod::Direct),
+            "boxes" => Ok(GaussianMethod::Boxes),
+            other => Err(Error::bad_param(
+                "method",
+                format!("'{other}' is not one of auto, direct, boxes"),
+            )),
+        }
+    }
+}
+
+/// Kernel size (largest axis) from which `Auto` takes the box cascade for u8 images.
+pub const BOXES_FROM_KSIZE_U8: usize = 121;
+/// Kernel size (largest axis) from which `Auto` takes the box cascade for f32 images.
+pub const BOXES_FROM_KSIZE_F32: usize = 71;
+
+/// The sigma a kernel of `ksize` has when none is given (OpenCV's rule).
+pub fn sigma_for_ksize(ksize: usize) -> f64 {
+    0.3 * ((ksize as f64 - 1.0) * 0.5 - 1.0) + 0.8
 }
 
 impl GaussianParams {
@@ -139,6 +179,7 @@ impl GaussianParams {
             ksize: (ksize, ksize),
             sigma: (sigma, 0.0),
             border: Border::default(),
+            method: GaussianMethod::Auto,
         }
     }
 
@@ -147,12 +188,27 @@ impl GaussianParams {
         self
     }
 
+    pub fn with_method(mut self, method: GaussianMethod) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// The sigmas (x, y) the kernels for `dtype` have.
+    pub fn sigmas(&self, dtype: DType) -> Result<(f64, f64)> {
+        let (kx, ky) = self.kernels(dtype)?;
+        let (sx, sy) = self.sigma;
+        let sy = if sy == 0.0 { sx } else { sy };
+        let pick = |s: f64, k: usize| if s > 0.0 { s } else { sigma_for_ksize(k) };
+        Ok((pick(sx, kx.len()), pick(sy, ky.len())))
+    }
+
     /// Separate kernel sizes and sigmas per axis.
     pub fn anisotropic(ksize: (usize, usize), sigma: (f64, f64)) -> Self {
         GaussianParams {
             ksize,
             sigma,
             border: Border::default(),
+            method: GaussianMethod::Auto,
         }
     }
 
@@ -297,6 +353,10 @@ pub struct GaussianBlur {
     taps_f32: (Vec<f32>, Vec<f32>),
     strips_u8: Vec<Strip<i16>>,
     strips_f32: Vec<Strip<f32>>,
+    /// The constant-time path, when u8 or f32 images take it.
+    cascade: Option<boxes::BoxCascade>,
+    boxes_u8: bool,
+    boxes_f32: bool,
 }
 
 impl GaussianBlur {
@@ -306,7 +366,25 @@ impl GaussianBlur {
         let (kx8, ky8) = params.kernels(DType::U8)?;
         let (kxf, kyf) = params.kernels(DType::F32)?;
         let f32s = |k: &[f64]| k.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+        let takes_boxes = |kx: usize, ky: usize, from: usize| match params.method {
+            GaussianMethod::Auto => kx.max(ky) >= from,
+            GaussianMethod::Direct => false,
+            GaussianMethod::Boxes => true,
+        };
+        let boxes_u8 = takes_boxes(kx8.len(), ky8.len(), BOXES_FROM_KSIZE_U8);
+        let boxes_f32 = takes_boxes(kxf.len(), kyf.len(), BOXES_FROM_KSIZE_F32);
+        let cascade = if boxes_u8 || boxes_f32 {
+            Some(boxes::BoxCascade::new(
+                params.sigmas(DType::F32)?,
+                params.border,
+            )?)
+        } else {
+            None
+        };
         Ok(GaussianBlur {
+            cascade,
+            boxes_u8,
+            boxes_f32,
             params,
             len_u8: (kx8.len(), ky8.len()),
             taps_u8: (quantize_q14(&kx8), quantize_q14(&ky8)),
@@ -349,6 +427,9 @@ impl GaussianBlur {
     ) -> Result<()> {
         let level = level.check()?;
         check_same_size("output", src.size(), dst.size())?;
+        if let (true, Some(cascade)) = (self.boxes_u8, &mut self.cascade) {
+            return cascade.apply_u8(level, src, dst);
+        }
         let (kx, ky) = self.len_u8;
         let (qx, qy) = (&self.taps_u8.0, &self.taps_u8.1);
         let border = self.params.border;
@@ -435,6 +516,9 @@ impl GaussianBlur {
     ) -> Result<()> {
         let level = level.check()?;
         check_same_size("output", src.size(), dst.size())?;
+        if let (true, Some(cascade)) = (self.boxes_f32, &mut self.cascade) {
+            return cascade.apply_f32(level, src, dst);
+        }
         let (cx, cy) = (&self.taps_f32.0, &self.taps_f32.1);
         let border = self.params.border;
         let constant = match border {
