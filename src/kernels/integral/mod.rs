@@ -7,23 +7,25 @@
 //! images are refused with an error; use [`integral_u8_f64`] for those. Squared sums are
 //! f64 (exact up to 2^53, i.e. 138 Gpx of 255² values).
 //!
-//! Each row is a running sum (a sequential scan, scalar) plus the row above (vectorized).
+//! Each u8 row is one pass: a prefix sum in SIMD registers (scalar, AVX2, AVX-512, NEON
+//! variants side by side), the running total, and the row above.
 
-use crate::autovectorized;
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+#[cfg(target_arch = "aarch64")]
+mod neon;
+pub mod scalar;
+
 use crate::image::{ImageView, ImageViewMut};
 use crate::simd::{self, SimdLevel};
 use crate::{Error, Result};
+use crate::{autovectorized, dispatch};
 
 /// Most u8 pixels whose sum fits a u32.
 pub const MAX_PIXELS_U32: usize = (u32::MAX / 255) as usize;
 
-autovectorized! {
-    fn add_u32(out: &mut [u32], above: &[u32]) {
-        for (o, &a) in out.iter_mut().zip(above) {
-            *o = o.wrapping_add(a);
-        }
-    }
-}
 autovectorized! {
     fn add_f64(out: &mut [f64], above: &[f64]) {
         for (o, &a) in out.iter_mut().zip(above) {
@@ -94,7 +96,15 @@ pub fn integral_u8_at(
             height: h,
         });
     }
-    integral(src, dst, u32::from, |o, a| add_u32(level, o, a));
+    dst.row_mut(0).fill(0);
+    for y in 0..h {
+        let (done, mut rest) = dst
+            .reborrow()
+            .split_at_row_mut(y + 1)
+            .expect("0 < y + 1 < h + 1");
+        let above = done.as_view().row(y);
+        dispatch!(level => integral_row_u8(src.row(y), above, rest.row_mut(0)));
+    }
     Ok(())
 }
 
