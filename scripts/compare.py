@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""frameline against OpenCV (and NumPy) on this machine, in one run.
+
+For every case, `frameline bench --json` and the OpenCV equivalent run on frames of the
+same size and type, single-threaded and with all cores; timing follows the chapter's
+Code 8.2.1 (warm-up, then the median of repeats). Prints a Markdown table with the
+speed-up and writes every raw record (JSON lines) to bench-results/.
+
+    python scripts/compare.py [--frameline target/release/frameline] [--only NAME]
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import time
+
+import cv2
+import numpy as np
+
+UHD = (3840, 2160)
+HD = (1920, 1080)
+
+
+def bench(fn, repeats, warmup=3):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)) * 1e3
+
+
+def local_std(x, k):
+    m = cv2.boxFilter(x, cv2.CV_32F, (k, k))
+    m2 = cv2.sqrBoxFilter(x, cv2.CV_32F, (k, k))
+    return cv2.sqrt(cv2.max(m2 - m * m, 0))
+
+
+def sauvola(x, w, k=0.5, r=128.0):
+    xf = x.astype(np.float32)
+    m = cv2.boxFilter(xf, cv2.CV_32F, (w, w))
+    m2 = cv2.sqrBoxFilter(xf, cv2.CV_32F, (w, w))
+    s = cv2.sqrt(cv2.max(m2 - m * m, 0))
+    t = m * (1 + k * (s / r - 1))
+    return cv2.compare(xf, t, cv2.CMP_GT)
+
+
+def gamma_table(g=0.5):
+    return np.array([round(255 * (v / 255) ** g) for v in range(256)], dtype=np.uint8)
+
+
+# name, size, dtype, frameline op and params, OpenCV callable (img -> result)
+CASES = [
+    ("copy", HD, "u8", "copy", [], lambda im: np.copyto(np.empty_like(im), im)),
+    ("lut gamma", HD, "u8", "lut", [], lambda im: cv2.LUT(im, gamma_table())),
+    ("gaussian 3x3", UHD, "u8", "gaussian", ["ksize=3"], lambda im: cv2.GaussianBlur(im, (3, 3), 0)),
+    ("gaussian 5x5", UHD, "u8", "gaussian", ["ksize=5"], lambda im: cv2.GaussianBlur(im, (5, 5), 0)),
+    ("gaussian 7x7", UHD, "u8", "gaussian", ["ksize=7"], lambda im: cv2.GaussianBlur(im, (7, 7), 0)),
+    ("gaussian 31x31 s5", UHD, "u8", "gaussian", ["ksize=31", "sigma=5"],
+     lambda im: cv2.GaussianBlur(im, (31, 31), 5)),
+    ("gaussian 101x101", UHD, "u8", "gaussian", ["ksize=101"], lambda im: cv2.GaussianBlur(im, (101, 101), 0)),
+    ("gaussian f32 31x31 s5", UHD, "f32", "gaussian", ["ksize=31", "sigma=5", "dtype=f32"],
+     lambda im: cv2.GaussianBlur(im, (31, 31), 5)),
+    ("box 7x7", UHD, "u8", "box", ["ksize=7"], lambda im: cv2.boxFilter(im, -1, (7, 7))),
+    ("integral", UHD, "u8", "integral", [], lambda im: cv2.integral(im)),
+    ("local_std f32 7x7", UHD, "f32", "local_std", ["ksize=7"], lambda im: local_std(im, 7)),
+    ("sauvola 25", HD, "u8", "sauvola", ["window=25"], lambda im: sauvola(im, 25)),
+]
+
+
+def frame(size, dtype):
+    w, h = size
+    img = np.random.default_rng(0).integers(0, 256, (h, w), dtype=np.uint8)
+    return img if dtype == "u8" else img.astype(np.float32)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frameline", default="target/release/frameline")
+    ap.add_argument("--only", default=None)
+    ap.add_argument("--repeats", type=int, default=20)
+    a = ap.parse_args()
+    cores = os.cpu_count() or 1
+    os.makedirs("bench-results", exist_ok=True)
+    raw = open(f"bench-results/compare-{platform.node()}.jsonl", "w")
+    rows = []
+    for name, size, dtype, op, params, cv in CASES:
+        if a.only and a.only not in name:
+            continue
+        img = frame(size, dtype)
+        for threads in sorted({1, cores}):
+            cmd = [a.frameline, "bench", op, "--size", f"{size[0]}x{size[1]}", "--threads", str(threads),
+                   "--repeats", str(a.repeats), "--json"]
+            for p in params:
+                cmd += ["--param", p]
+            rec = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+            cv2.setNumThreads(threads)
+            cv_ms = bench(lambda: cv(img), a.repeats)
+            rec["opencv_ms"] = cv_ms
+            rec["case"] = name
+            raw.write(json.dumps(rec) + "\n")
+            rows.append((name, rec, cv_ms))
+    cpu = rows[0][1]["cpu"] if rows else "?"
+    print(f"CPU: {cpu}; OpenCV {cv2.__version__}; median of {a.repeats} after warm-up\n")
+    print("| case | size | dtype | threads | SIMD | frameline ms | OpenCV ms | speed-up |")
+    print("|---|---|---|---:|---|---:|---:|---:|")
+    for name, r, cv_ms in rows:
+        print(f"| {name} | {r['size']} | {r['dtype']} | {r['threads']} | {r['simd']} | "
+              f"{r['median_ms']:.3f} | {cv_ms:.3f} | {cv_ms / r['median_ms']:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
