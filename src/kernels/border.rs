@@ -52,26 +52,38 @@ impl Border {
     }
 }
 
-/// Writes `row` into `out[left..left + row.len()]` with `middle` (a bulk, possibly SIMD,
-/// conversion), and fills the `left` elements before and the rest after with border
-/// pixels converted by `conv` (`constant` for [`Border::Constant`]).
+/// Fills `out` with the pixels of columns `first .. first + out.len()` of `row`: the
+/// columns inside the row through `middle` (a bulk, possibly SIMD, conversion), those
+/// outside as border pixels converted by `conv` (`constant` for [`Border::Constant`]).
+/// `first` is negative when the segment starts left of the row.
 pub(crate) fn pad_row<T: Copy, U: Copy>(
     row: &[T],
-    left: usize,
+    first: isize,
     border: Border,
     constant: U,
     conv: impl Fn(T) -> U,
     out: &mut [U],
     middle: impl FnOnce(&[T], &mut [U]),
 ) {
-    let n = row.len();
-    middle(row, &mut out[left..left + n]);
-    let value = |i: isize| border.map(i, n).map_or(constant, |j| conv(row[j]));
-    for (k, o) in out[..left].iter_mut().enumerate() {
-        *o = value(k as isize - left as isize);
+    let n = row.len() as isize;
+    let end = first + out.len() as isize;
+    let (inside_from, inside_to) = (first.clamp(0, n), end.clamp(0, n));
+    if inside_from < inside_to {
+        let (a, b) = ((inside_from - first) as usize, (inside_to - first) as usize);
+        middle(
+            &row[inside_from as usize..inside_to as usize],
+            &mut out[a..b],
+        );
     }
-    for (k, o) in out[left + n..].iter_mut().enumerate() {
-        *o = value((n + k) as isize);
+    let value = |i: isize| border.map(i, row.len()).map_or(constant, |j| conv(row[j]));
+    // Only the parts outside the row: left of it, and right of it.
+    let left = ((inside_from - first).max(0) as usize).min(out.len());
+    let right = ((inside_to.max(inside_from) - first).max(0) as usize).min(out.len());
+    for (k, o) in out[..left].iter_mut().enumerate() {
+        *o = value(first + k as isize);
+    }
+    for (k, o) in out[right..].iter_mut().enumerate() {
+        *o = value(first + (right + k) as isize);
     }
 }
 
@@ -104,7 +116,7 @@ mod tests {
         let widen = |r: &[u8], m: &mut [u16]| m.iter_mut().zip(r).for_each(|(m, &v)| *m = v.into());
         pad_row(
             &[1u8, 2, 3, 4],
-            3,
+            -3,
             Border::Reflect101,
             0,
             u16::from,
@@ -114,7 +126,7 @@ mod tests {
         assert_eq!(out, [4, 3, 2, 1, 2, 3, 4, 3, 2]);
         pad_row(
             &[7u8],
-            2,
+            -2,
             Border::Constant(9.0),
             9,
             u16::from,
@@ -122,5 +134,27 @@ mod tests {
             widen,
         );
         assert_eq!(&out[..5], &[9, 9, 7, 9, 9]);
+        // A segment in the middle of a row, and one hanging over its right end.
+        let row = [1u8, 2, 3, 4, 5, 6];
+        pad_row(
+            &row,
+            2,
+            Border::Reflect101,
+            0,
+            u16::from,
+            &mut out[..3],
+            widen,
+        );
+        assert_eq!(&out[..3], &[3, 4, 5]);
+        pad_row(
+            &row,
+            4,
+            Border::Replicate,
+            0,
+            u16::from,
+            &mut out[..5],
+            widen,
+        );
+        assert_eq!(&out[..5], &[5, 6, 6, 6, 6]);
     }
 }

@@ -306,7 +306,7 @@ fn h_row<P: WindowPixel>(
     match win.border.map(vr, src.height()) {
         Some(y) => pad_row(
             src.row(y),
-            win.kx / 2,
+            -((win.kx / 2) as isize),
             win.border,
             constant,
             |v| v,
