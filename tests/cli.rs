@@ -299,3 +299,107 @@ fn a_closed_stdout_ends_quietly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn apply_runs_the_filter_ops_on_files() {
+    let dir = temp_dir("apply-filters");
+    let input = dir.join("in.png");
+    save(
+        &input,
+        AnyImage::from(random_u8(50, 30, 6).unwrap()).as_view(),
+    )
+    .unwrap();
+    let i = input.to_str().unwrap();
+    for (op, params, out_name, dtype, size) in [
+        (
+            "gaussian",
+            vec!["-p", "ksize=5"],
+            "g.png",
+            frameline::DType::U8,
+            (50, 30),
+        ),
+        (
+            "box",
+            vec!["-p", "ksize=4"],
+            "b.pgm",
+            frameline::DType::U8,
+            (50, 30),
+        ),
+        (
+            "box",
+            vec!["-p", "normalize=0"],
+            "bs.npy",
+            frameline::DType::U32,
+            (50, 30),
+        ),
+        (
+            "integral",
+            vec![],
+            "ii.npy",
+            frameline::DType::U32,
+            (51, 31),
+        ),
+        (
+            "local_std",
+            vec!["-p", "ksize=7", "-p", "dtype=u8"],
+            "sd.npy",
+            frameline::DType::F32,
+            (50, 30),
+        ),
+        (
+            "sauvola",
+            vec!["-p", "window=15"],
+            "s.png",
+            frameline::DType::U8,
+            (50, 30),
+        ),
+        (
+            "sauvola",
+            vec!["-p", "output=map"],
+            "sm.npy",
+            frameline::DType::F32,
+            (50, 30),
+        ),
+        (
+            "adaptive_threshold",
+            vec!["-p", "method=niblack", "-p", "k=-0.2"],
+            "a.png",
+            frameline::DType::U8,
+            (50, 30),
+        ),
+    ] {
+        let out = dir.join(out_name);
+        let mut args = vec!["apply", op, i, out.to_str().unwrap()];
+        args.extend(params.iter().copied());
+        let (ok, _, err) = run(&args);
+        assert!(ok, "{op}: {err}");
+        let got = load(&out).unwrap();
+        assert_eq!((got.dtype(), got.size()), (dtype, size), "{op}");
+    }
+    assert_one_line_error(
+        &["apply", "gaussian", "-p", "ksize=4", i, "x.png"],
+        &[],
+        "ksize",
+    );
+    assert_one_line_error(
+        &["apply", "gaussian", "-p", "ksize=0", i, "x.png"],
+        &[],
+        "sigma",
+    );
+    assert_one_line_error(
+        &["apply", "gaussian", "-p", "method=fft", i, "x.png"],
+        &[],
+        "method",
+    );
+    assert_one_line_error(
+        &["apply", "box", "-p", "ksize=300", i, "x.png"],
+        &[],
+        "ksize",
+    );
+    assert_one_line_error(&["apply", "sauvola", "-p", "r=0", i, "x.png"], &[], "r");
+    assert_one_line_error(
+        &["apply", "local_std", "-p", "dtype=u16", i, "x.npy"],
+        &[],
+        "dtype",
+    );
+}
