@@ -11,4 +11,5 @@ pub mod integral;
 pub mod localstats;
 pub mod lut;
 pub(crate) mod parallel;
+pub mod threshold;
 pub mod window;

@@ -5,6 +5,7 @@
 //! entry here.
 
 mod filters;
+mod inspect;
 mod params;
 mod point;
 
@@ -87,6 +88,8 @@ pub static REGISTRY: &[OpSpec] = &[
     filters::LOCAL_STD,
     filters::SAUVOLA,
     filters::ADAPTIVE_THRESHOLD,
+    inspect::THRESHOLD,
+    inspect::OTSU,
 ];
 
 /// The entry named `name`.

@@ -1,0 +1,147 @@
+//! Inspection kernels: `threshold`, `otsu` (and, as they land, the rest of the
+//! inspection line).
+
+use super::{Op, OpSpec, ParamSpec, Params};
+use crate::image::{AnyView, AnyViewMut, DType};
+use crate::kernels::threshold::{
+    ThresholdKind, histogram, otsu_level, threshold_f32, threshold_u8, triangle_level,
+};
+use crate::{Error, Result};
+
+const KIND: ParamSpec = ParamSpec {
+    name: "type",
+    default: "binary",
+    help: "binary | binary_inv | trunc | tozero | tozero_inv",
+};
+const MAX: ParamSpec = ParamSpec {
+    name: "max",
+    default: "255",
+    help: "value written above the threshold (binary types)",
+};
+
+pub const THRESHOLD: OpSpec = OpSpec {
+    name: "threshold",
+    summary: "fixed threshold, OpenCV semantics (above means v > threshold)",
+    params: &[
+        ParamSpec {
+            name: "threshold",
+            default: "127",
+            help: "the level",
+        },
+        MAX,
+        KIND,
+        ParamSpec {
+            name: "dtype",
+            default: "u8",
+            help: "u8 or f32",
+        },
+    ],
+    slow: false,
+    build: |p| {
+        let kind = ThresholdKind::parse(p.str("type")?)?;
+        let dtype = match p.dtype("dtype")? {
+            d @ (DType::U8 | DType::F32) => d,
+            other => {
+                return Err(Error::bad_param(
+                    "dtype",
+                    format!("{other} is not supported (u8 or f32)"),
+                ));
+            }
+        };
+        let (threshold, max) = match dtype {
+            DType::U8 => (
+                p.int("threshold", 0, 255)? as f32,
+                p.int("max", 0, 255)? as f32,
+            ),
+            _ => (p.f64("threshold")? as f32, p.f64("max")? as f32),
+        };
+        Ok(Box::new(ThresholdOp {
+            dtype,
+            threshold,
+            max,
+            kind,
+        }))
+    },
+};
+
+struct ThresholdOp {
+    dtype: DType,
+    threshold: f32,
+    max: f32,
+    kind: ThresholdKind,
+}
+
+impl Op for ThresholdOp {
+    fn input_dtype(&self) -> DType {
+        self.dtype
+    }
+
+    fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
+        match self.dtype {
+            DType::U8 => threshold_u8(
+                &src.typed()?,
+                &mut dst.typed()?,
+                self.threshold as u8,
+                self.max as u8,
+                self.kind,
+            ),
+            _ => threshold_f32(
+                &src.typed()?,
+                &mut dst.typed()?,
+                self.threshold,
+                self.max,
+                self.kind,
+            ),
+        }
+    }
+}
+
+pub const OTSU: OpSpec = OpSpec {
+    name: "otsu",
+    summary: "automatic level (Otsu or triangle, same level as OpenCV) then threshold",
+    params: &[
+        ParamSpec {
+            name: "method",
+            default: "otsu",
+            help: "otsu | triangle",
+        },
+        MAX,
+        KIND,
+    ],
+    slow: false,
+    build: |p: &Params| {
+        Ok(Box::new(OtsuOp {
+            triangle: p.choice("method", &["otsu", "triangle"])? == "triangle",
+            max: p.int("max", 0, 255)? as u8,
+            kind: ThresholdKind::parse(p.str("type")?)?,
+        }))
+    },
+};
+
+struct OtsuOp {
+    triangle: bool,
+    max: u8,
+    kind: ThresholdKind,
+}
+
+impl Op for OtsuOp {
+    fn input_dtype(&self) -> DType {
+        DType::U8
+    }
+
+    fn bytes_moved(&self, (w, h): (usize, usize)) -> u64 {
+        // The histogram reads the frame once, the threshold reads and writes it.
+        3 * (w * h) as u64
+    }
+
+    fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
+        let src = src.typed::<u8>()?;
+        let hist = histogram(&src);
+        let level = if self.triangle {
+            triangle_level(&hist)
+        } else {
+            otsu_level(&hist)
+        };
+        threshold_u8(&src, &mut dst.typed()?, level, self.max, self.kind)
+    }
+}

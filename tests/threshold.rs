@@ -1,0 +1,190 @@
+//! Fixed thresholds against a per-pixel reference on every SIMD level; histograms
+//! against a plain count; Otsu and triangle levels against the levels OpenCV's
+//! `cv2.threshold` picked for the same histograms (tests/data/threshold_levels.json,
+//! written by OpenCV 5.0.0).
+
+mod common;
+
+use common::*;
+use frameline::kernels::threshold::{
+    Histogram, ThresholdKind, histogram, otsu_level, otsu_threshold, threshold_f32_at,
+    threshold_u8_at, triangle_level,
+};
+use frameline::testing::{random_image, random_u8};
+use frameline::{DType, Error, Image};
+
+const KINDS: [ThresholdKind; 5] = [
+    ThresholdKind::Binary,
+    ThresholdKind::BinaryInv,
+    ThresholdKind::Trunc,
+    ThresholdKind::ToZero,
+    ThresholdKind::ToZeroInv,
+];
+
+fn reference<T: PartialOrd + Copy + Default>(v: T, t: T, max: T, kind: ThresholdKind) -> T {
+    let above = v > t;
+    match kind {
+        ThresholdKind::Binary => {
+            if above {
+                max
+            } else {
+                T::default()
+            }
+        }
+        ThresholdKind::BinaryInv => {
+            if above {
+                T::default()
+            } else {
+                max
+            }
+        }
+        ThresholdKind::Trunc => {
+            if above {
+                t
+            } else {
+                v
+            }
+        }
+        ThresholdKind::ToZero => {
+            if above {
+                v
+            } else {
+                T::default()
+            }
+        }
+        ThresholdKind::ToZeroInv => {
+            if above {
+                T::default()
+            } else {
+                v
+            }
+        }
+    }
+}
+
+#[test]
+fn fixed_thresholds_on_every_level_and_shape() {
+    for &w in &awkward_widths() {
+        for h in [1, 3] {
+            let src = random_u8(w, h, w as u64).unwrap();
+            let srcf = random_image(DType::F32, w, h, w as u64).unwrap();
+            let srcf = srcf.as_view().typed::<f32>().unwrap();
+            for kind in KINDS {
+                for level in levels() {
+                    let mut out = Image::<u8>::new(w, h).unwrap();
+                    threshold_u8_at(
+                        level,
+                        &src.as_view(),
+                        &mut out.as_view_mut(),
+                        100,
+                        200,
+                        kind,
+                    )
+                    .unwrap();
+                    for y in 0..h {
+                        for x in 0..w {
+                            let want = reference(src.get(x, y).unwrap(), 100, 200, kind);
+                            assert_eq!(out.get(x, y).unwrap(), want, "{level} {kind:?} {w}x{h}");
+                        }
+                    }
+                    let mut out = Image::<f32>::new(w, h).unwrap();
+                    threshold_f32_at(level, &srcf, &mut out.as_view_mut(), 99.5, 1.0, kind)
+                        .unwrap();
+                    for y in 0..h {
+                        for x in 0..w {
+                            let want = reference(srcf.get(x, y).unwrap(), 99.5, 1.0, kind);
+                            assert_eq!(out.get(x, y).unwrap(), want, "{level} f32 {kind:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let src = Image::<u8>::new(4, 4).unwrap();
+    let mut small = Image::<u8>::new(4, 3).unwrap();
+    let r = threshold_u8_at(
+        frameline::SimdLevel::Scalar,
+        &src.as_view(),
+        &mut small.as_view_mut(),
+        1,
+        1,
+        KINDS[0],
+    );
+    assert!(matches!(r, Err(Error::SizeMismatch { .. })));
+    assert!(ThresholdKind::parse("otsu").is_err());
+}
+
+#[test]
+fn histograms_count_every_pixel_whatever_the_threads() {
+    let (big, x, y) = embedded_u8(1001, 777, 2);
+    let src = big.as_view().sub_view(x, y, 1001, 777).unwrap();
+    let mut want: Histogram = [0; 256];
+    for &v in src.rows().flatten() {
+        want[usize::from(v)] += 1;
+    }
+    for threads in [1, 2, 3, 7] {
+        assert_eq!(
+            pool(threads).install(|| histogram(&src)),
+            want,
+            "{threads} threads"
+        );
+    }
+}
+
+#[test]
+fn otsu_and_triangle_pick_the_same_levels_as_opencv() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/threshold_levels.json"
+    ))
+    .unwrap();
+    let data: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cases = data["cases"].as_array().unwrap();
+    assert!(cases.len() > 15);
+    for case in cases {
+        let mut hist: Histogram = [0; 256];
+        for (h, v) in hist.iter_mut().zip(case["hist"].as_array().unwrap()) {
+            *h = v.as_u64().unwrap();
+        }
+        let name = case["name"].as_str().unwrap();
+        assert_eq!(
+            u64::from(otsu_level(&hist)),
+            case["otsu"].as_u64().unwrap(),
+            "otsu {name}"
+        );
+        assert_eq!(
+            u64::from(triangle_level(&hist)),
+            case["triangle"].as_u64().unwrap(),
+            "triangle {name}"
+        );
+    }
+    assert_eq!(otsu_level(&[0; 256]), 0);
+    assert_eq!(triangle_level(&[0; 256]), 0);
+}
+
+#[test]
+fn otsu_threshold_binarizes_with_its_level() {
+    // Two clusters: every dark pixel below the level, every bright one above.
+    let src = Image::from_fn(97, 31, |x, y| {
+        if (x + y) % 3 == 0 {
+            200 + (x % 7) as u8
+        } else {
+            30 + (y % 5) as u8
+        }
+    })
+    .unwrap();
+    let mut out = Image::<u8>::new(97, 31).unwrap();
+    let level = otsu_threshold(
+        &src.as_view(),
+        &mut out.as_view_mut(),
+        255,
+        ThresholdKind::Binary,
+    )
+    .unwrap();
+    assert!((34..200).contains(&level), "{level}");
+    for y in 0..31 {
+        for x in 0..97 {
+            assert_eq!(out.get(x, y).unwrap() == 255, src.get(x, y).unwrap() >= 200);
+        }
+    }
+}
