@@ -5,11 +5,13 @@
 pub mod border;
 pub mod boxfilter;
 pub mod copy;
+pub mod dither;
 pub mod gamma;
 pub mod gaussian;
 pub mod integral;
 pub mod localstats;
 pub mod lut;
 pub(crate) mod parallel;
+pub mod scan;
 pub mod threshold;
 pub mod window;

@@ -1,8 +1,10 @@
-//! Inspection kernels: `threshold`, `otsu` (and, as they land, the rest of the
-//! inspection line).
+//! Inspection kernels: `threshold`, `otsu`, `row_ema`, `dither` (and, as they land, the
+//! rest of the inspection line).
 
 use super::{Op, OpSpec, ParamSpec, Params};
 use crate::image::{AnyView, AnyViewMut, DType};
+use crate::kernels::dither::Dither;
+use crate::kernels::scan::row_ema;
 use crate::kernels::threshold::{
     ThresholdKind, histogram, otsu_level, threshold_f32, threshold_u8, triangle_level,
 };
@@ -143,5 +145,79 @@ impl Op for OtsuOp {
             otsu_level(&hist)
         };
         threshold_u8(&src, &mut dst.typed()?, level, self.max, self.kind)
+    }
+}
+
+pub const ROW_EMA: OpSpec = OpSpec {
+    name: "row_ema",
+    summary: "per-row exponential moving average on f32 (Code 8.2.4), rows in SIMD lanes",
+    params: &[ParamSpec {
+        name: "alpha",
+        default: "0.1",
+        help: "weight of the new pixel, 0..=1",
+    }],
+    slow: false,
+    build: |p| {
+        let alpha = p.f64("alpha")?;
+        if !(0.0..=1.0).contains(&alpha) {
+            return Err(Error::bad_param(
+                "alpha",
+                format!("must be in 0..=1, got {alpha}"),
+            ));
+        }
+        Ok(Box::new(RowEmaOp {
+            alpha: alpha as f32,
+        }))
+    },
+};
+
+struct RowEmaOp {
+    alpha: f32,
+}
+
+impl Op for RowEmaOp {
+    fn input_dtype(&self) -> DType {
+        DType::F32
+    }
+
+    fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
+        row_ema(&src.typed()?, &mut dst.typed()?, self.alpha)
+    }
+}
+
+pub const DITHER: OpSpec = OpSpec {
+    name: "dither",
+    summary: "Floyd-Steinberg error diffusion u8 -> 0/255 (exact integer definition)",
+    params: &[ParamSpec {
+        name: "serpentine",
+        default: "0",
+        help: "1: alternate the scan direction per row",
+    }],
+    slow: false,
+    build: |p| {
+        Ok(Box::new(DitherOp {
+            serpentine: p.int("serpentine", 0, 1)? == 1,
+            scratch: Dither::new(),
+        }))
+    },
+};
+
+struct DitherOp {
+    serpentine: bool,
+    scratch: Dither,
+}
+
+impl Op for DitherOp {
+    fn input_dtype(&self) -> DType {
+        DType::U8
+    }
+
+    fn uses_simd(&self) -> bool {
+        false
+    }
+
+    fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
+        self.scratch
+            .apply(&src.typed()?, &mut dst.typed()?, self.serpentine)
     }
 }

@@ -90,6 +90,8 @@ pub static REGISTRY: &[OpSpec] = &[
     filters::ADAPTIVE_THRESHOLD,
     inspect::THRESHOLD,
     inspect::OTSU,
+    inspect::ROW_EMA,
+    inspect::DITHER,
 ];
 
 /// The entry named `name`.

@@ -1,0 +1,114 @@
+//! Row EMA bit-identical to its sequential reference on every level, thread count and
+//! awkward shape; Floyd–Steinberg identical to a straightforward reference.
+
+mod common;
+
+use common::*;
+use frameline::kernels::dither::Dither;
+use frameline::kernels::scan::{row_ema, row_ema_at, row_ema_reference};
+use frameline::testing::{random_image, random_u8};
+use frameline::{DType, Error, Image};
+
+#[test]
+fn row_ema_matches_the_reference_exactly() {
+    for &w in &awkward_widths() {
+        for h in [1, 5, 16, 17, 40] {
+            let img = random_image(DType::F32, w, h, (w * h) as u64).unwrap();
+            let src = img.as_view().typed::<f32>().unwrap();
+            for alpha in [0.1f32, 0.5, 1.0, 0.0] {
+                let mut want = vec![0.0f32; w];
+                for level in levels() {
+                    let mut out = Image::<f32>::new(w, h).unwrap();
+                    row_ema_at(level, &src, &mut out.as_view_mut(), alpha).unwrap();
+                    for y in 0..h {
+                        row_ema_reference(src.row(y), alpha, &mut want);
+                        assert_eq!(
+                            out.row(y),
+                            &want[..],
+                            "{level} {w}x{h} alpha {alpha} row {y}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let img = random_image(DType::F32, 700, 333, 1).unwrap();
+    let src = img.as_view().typed::<f32>().unwrap();
+    let mut one = Image::<f32>::new(700, 333).unwrap();
+    let mut many = Image::<f32>::new(700, 333).unwrap();
+    pool(1)
+        .install(|| row_ema(&src, &mut one.as_view_mut(), 0.1))
+        .unwrap();
+    pool(3)
+        .install(|| row_ema(&src, &mut many.as_view_mut(), 0.1))
+        .unwrap();
+    assert_eq!(one, many);
+    assert!(matches!(
+        row_ema(&src, &mut many.as_view_mut(), 1.5),
+        Err(Error::BadParam { .. })
+    ));
+}
+
+/// The definition, written out with a full error image.
+fn dither_reference(src: &Image<u8>, serpentine: bool) -> Image<u8> {
+    let (w, h) = src.size();
+    let mut acc = vec![vec![0i32; w + 2]; h + 1];
+    let mut out = Image::<u8>::new(w, h).unwrap();
+    for y in 0..h {
+        let backwards = serpentine && y % 2 == 1;
+        let xs: Vec<usize> = if backwards {
+            (0..w).rev().collect()
+        } else {
+            (0..w).collect()
+        };
+        for x in xs {
+            let value = i32::from(src.get(x, y).unwrap()) + ((acc[y][x + 1] + 8) >> 4);
+            let o = if value >= 128 { 255 } else { 0 };
+            out.row_mut(y)[x] = o as u8;
+            let err = value - o;
+            let (ahead, behind) = if backwards { (x, x + 2) } else { (x + 2, x) };
+            acc[y][ahead] += 7 * err;
+            acc[y + 1][behind] += 3 * err;
+            acc[y + 1][x + 1] += 5 * err;
+            acc[y + 1][ahead] += err;
+        }
+    }
+    out
+}
+
+#[test]
+fn dithering_matches_the_reference() {
+    let mut plan = Dither::new();
+    for (w, h) in [(1, 1), (1, 9), (9, 1), (31, 17), (256, 3)] {
+        let src = random_u8(w, h, (w + h) as u64).unwrap();
+        for serpentine in [false, true] {
+            let mut out = Image::<u8>::new(w, h).unwrap();
+            plan.apply(&src.as_view(), &mut out.as_view_mut(), serpentine)
+                .unwrap();
+            assert_eq!(
+                out,
+                dither_reference(&src, serpentine),
+                "{w}x{h} serpentine {serpentine}"
+            );
+            assert!(out.as_view().rows().flatten().all(|&v| v == 0 || v == 255));
+        }
+    }
+    // Mean gray is preserved on a flat field.
+    let flat = Image::filled(200, 200, 64u8).unwrap();
+    let mut out = Image::<u8>::new(200, 200).unwrap();
+    plan.apply(&flat.as_view(), &mut out.as_view_mut(), true)
+        .unwrap();
+    let mean = out
+        .as_view()
+        .rows()
+        .flatten()
+        .map(|&v| f64::from(v))
+        .sum::<f64>()
+        / 40_000.0;
+    assert!((mean - 64.0).abs() < 1.0, "{mean}");
+    let mut small = Image::<u8>::new(200, 199).unwrap();
+    assert!(matches!(
+        plan.apply(&flat.as_view(), &mut small.as_view_mut(), false),
+        Err(Error::SizeMismatch { .. })
+    ));
+}
