@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""frameline against OpenCV (and NumPy) on this machine, in one run.
+"""frameline against OpenCV (and NumPy, Numba) on this machine, in one run.
 
 For every case, `frameline bench --json` and the OpenCV equivalent run on frames of the
 same size and type, single-threaded and with all cores; timing follows the chapter's
@@ -48,6 +48,56 @@ def sauvola(x, w, k=0.5, r=128.0):
     return cv2.compare(xf, t, cv2.CMP_GT)
 
 
+def numba_kernels():
+    """The chapter's Numba loops (Code 8.2.4 and an integer Floyd-Steinberg with the
+    same definition as frameline's), compiled once; None without numba."""
+    try:
+        from numba import njit, prange
+    except ImportError:
+        return None
+
+    @njit(parallel=True)
+    def row_ema(im, alpha):
+        out = np.empty(im.shape, dtype=np.float32)
+        for r in prange(im.shape[0]):
+            out[r, 0] = im[r, 0]
+            for c in range(1, im.shape[1]):
+                out[r, c] = alpha * im[r, c] + (1.0 - alpha) * out[r, c - 1]
+        return out
+
+    @njit
+    def dither(src):
+        h, w = src.shape
+        out = np.empty((h, w), np.uint8)
+        cur = np.zeros(w + 2, np.int32)
+        nxt = np.zeros(w + 2, np.int32)
+        for y in range(h):
+            for x in range(w):
+                v = np.int32(src[y, x]) + ((cur[x + 1] + 8) >> 4)
+                o = 255 if v >= 128 else 0
+                out[y, x] = o
+                e = v - o
+                cur[x + 2] += 7 * e
+                nxt[x] += 3 * e
+                nxt[x + 1] += 5 * e
+                nxt[x + 2] += e
+            cur, nxt = nxt, cur
+            nxt[:] = 0
+        return out
+
+    return row_ema, dither
+
+
+NUMBA = numba_kernels()
+
+
+def set_threads(n):
+    cv2.setNumThreads(n)
+    if NUMBA is not None:
+        import numba
+        numba.set_num_threads(n)
+
+
 def gamma_table(g=0.5):
     return np.array([round(255 * (v / 255) ** g) for v in range(256)], dtype=np.uint8)
 
@@ -68,7 +118,14 @@ CASES = [
     ("integral", UHD, "u8", "integral", [], lambda im: cv2.integral(im)),
     ("local_std f32 7x7", UHD, "f32", "local_std", ["ksize=7"], lambda im: local_std(im, 7)),
     ("sauvola 25", HD, "u8", "sauvola", ["window=25"], lambda im: sauvola(im, 25)),
+    ("threshold binary", UHD, "u8", "threshold", [], lambda im: cv2.threshold(im, 127, 255, cv2.THRESH_BINARY)),
+    ("otsu", UHD, "u8", "otsu", [], lambda im: cv2.threshold(im, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)),
 ]
+if NUMBA is not None:
+    CASES += [
+        ("row_ema (vs Numba prange)", UHD, "f32", "row_ema", [], lambda im: NUMBA[0](im, 0.1)),
+        ("dither (vs Numba)", UHD, "u8", "dither", [], lambda im: NUMBA[1](im)),
+    ]
 
 
 def frame(size, dtype):
@@ -97,7 +154,7 @@ def main():
             for p in params:
                 cmd += ["--param", p]
             rec = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-            cv2.setNumThreads(threads)
+            set_threads(threads)
             cv_ms = bench(lambda: cv(img), a.repeats)
             rec["opencv_ms"] = cv_ms
             rec["case"] = name
@@ -105,7 +162,7 @@ def main():
             rows.append((name, rec, cv_ms))
     cpu = rows[0][1]["cpu"] if rows else "?"
     print(f"CPU: {cpu}; OpenCV {cv2.__version__}; median of {a.repeats} after warm-up\n")
-    print("| case | size | dtype | threads | SIMD | frameline ms | OpenCV ms | speed-up |")
+    print("| case | size | dtype | threads | SIMD | frameline ms | reference ms | speed-up |")
     print("|---|---|---|---:|---|---:|---:|---:|")
     for name, r, cv_ms in rows:
         print(f"| {name} | {r['size']} | {r['dtype']} | {r['threads']} | {r['simd']} | "

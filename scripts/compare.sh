@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Measures frameline against OpenCV on this machine, in one run (the README's numbers
-# come from here): sets up a venv with opencv-python-headless and numpy from PyPI in
+# come from here): sets up a venv with opencv-python-headless, numpy and numba from PyPI in
 # ~/.cache/frameline-venv, builds the release binary, runs scripts/compare.py.
 #   scripts/compare.sh [--only NAME] [--repeats N]
 set -euo pipefail
@@ -9,7 +9,7 @@ venv="${FRAMELINE_VENV:-$HOME/.cache/frameline-venv}"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/python" -c "import cv2, numpy" 2>/dev/null ||
-    "$venv/bin/pip" install -q opencv-python-headless numpy
+"$venv/bin/python" -c "import cv2, numpy, numba" 2>/dev/null ||
+    "$venv/bin/pip" install -q opencv-python-headless numpy numba
 cargo build --release --locked --quiet
 exec "$venv/bin/python" scripts/compare.py "$@"
