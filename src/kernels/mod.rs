@@ -11,6 +11,8 @@ pub mod gaussian;
 pub mod integral;
 pub mod localstats;
 pub mod lut;
+pub mod median;
+pub mod morphology;
 pub(crate) mod parallel;
 pub mod scan;
 pub mod threshold;

@@ -1,9 +1,11 @@
-//! Inspection kernels: `threshold`, `otsu`, `row_ema`, `dither` (and, as they land, the
-//! rest of the inspection line).
+//! Inspection kernels: `threshold`, `otsu`, `erode`, `dilate`, `median`, `row_ema`,
+//! `dither` (flat-field and connected components are still to come).
 
 use super::{Op, OpSpec, ParamSpec, Params};
 use crate::image::{AnyView, AnyViewMut, DType};
 use crate::kernels::dither::Dither;
+use crate::kernels::median::Median;
+use crate::kernels::morphology::{MAX_KSIZE as MORPH_MAX_KSIZE, MorphOp, Morphology};
 use crate::kernels::scan::row_ema;
 use crate::kernels::threshold::{
     ThresholdKind, histogram, otsu_level, threshold_f32, threshold_u8, triangle_level,
@@ -219,5 +221,93 @@ impl Op for DitherOp {
     fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
         self.scratch
             .apply(&src.typed()?, &mut dst.typed()?, self.serpentine)
+    }
+}
+
+const KSIZE_MORPH: ParamSpec = ParamSpec {
+    name: "ksize",
+    default: "3",
+    help: "element width",
+};
+const KSIZE_Y_MORPH: ParamSpec = ParamSpec {
+    name: "ksize_y",
+    default: "0",
+    help: "element height (0: same as ksize)",
+};
+
+fn morph_build(p: &Params, op: MorphOp) -> Result<Box<dyn Op>> {
+    let k = p.int("ksize", 1, MORPH_MAX_KSIZE as i64)? as usize;
+    let ky = match p.int("ksize_y", 0, MORPH_MAX_KSIZE as i64)? as usize {
+        0 => k,
+        ky => ky,
+    };
+    Ok(Box::new(MorphologyOp {
+        op,
+        plan: Morphology::new((k, ky))?,
+    }))
+}
+
+pub const ERODE: OpSpec = OpSpec {
+    name: "erode",
+    summary: "erosion (min) with a rectangular element, O(1) per pixel in its width",
+    params: &[KSIZE_MORPH, KSIZE_Y_MORPH],
+    slow: false,
+    build: |p| morph_build(p, MorphOp::Erode),
+};
+
+pub const DILATE: OpSpec = OpSpec {
+    name: "dilate",
+    summary: "dilation (max) with a rectangular element, O(1) per pixel in its width",
+    params: &[KSIZE_MORPH, KSIZE_Y_MORPH],
+    slow: false,
+    build: |p| morph_build(p, MorphOp::Dilate),
+};
+
+struct MorphologyOp {
+    op: MorphOp,
+    plan: Morphology,
+}
+
+impl Op for MorphologyOp {
+    fn input_dtype(&self) -> DType {
+        DType::U8
+    }
+
+    fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
+        let (src, mut dst) = (src.typed::<u8>()?, dst.typed::<u8>()?);
+        match self.op {
+            MorphOp::Erode => self.plan.erode(&src, &mut dst),
+            MorphOp::Dilate => self.plan.dilate(&src, &mut dst),
+        }
+    }
+}
+
+pub const MEDIAN: OpSpec = OpSpec {
+    name: "median",
+    summary: "median filter 3x3 or 5x5 on u8 (min/max networks), replicated borders",
+    params: &[ParamSpec {
+        name: "ksize",
+        default: "3",
+        help: "3 or 5",
+    }],
+    slow: false,
+    build: |p| {
+        Ok(Box::new(MedianOp {
+            plan: Median::new(p.int("ksize", 0, 99)? as usize)?,
+        }))
+    },
+};
+
+struct MedianOp {
+    plan: Median,
+}
+
+impl Op for MedianOp {
+    fn input_dtype(&self) -> DType {
+        DType::U8
+    }
+
+    fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
+        self.plan.apply(&src.typed()?, &mut dst.typed()?)
     }
 }

@@ -90,6 +90,9 @@ pub static REGISTRY: &[OpSpec] = &[
     filters::ADAPTIVE_THRESHOLD,
     inspect::THRESHOLD,
     inspect::OTSU,
+    inspect::ERODE,
+    inspect::DILATE,
+    inspect::MEDIAN,
     inspect::ROW_EMA,
     inspect::DITHER,
 ];
