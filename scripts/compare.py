@@ -120,6 +120,10 @@ CASES = [
     ("sauvola 25", HD, "u8", "sauvola", ["window=25"], lambda im: sauvola(im, 25)),
     ("threshold binary", UHD, "u8", "threshold", [], lambda im: cv2.threshold(im, 127, 255, cv2.THRESH_BINARY)),
     ("otsu", UHD, "u8", "otsu", [], lambda im: cv2.threshold(im, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)),
+    ("median 3x3", UHD, "u8", "median", ["ksize=3"], lambda im: cv2.medianBlur(im, 3)),
+    ("median 5x5", UHD, "u8", "median", ["ksize=5"], lambda im: cv2.medianBlur(im, 5)),
+    ("erode 3x3", UHD, "u8", "erode", ["ksize=3"], lambda im: cv2.erode(im, np.ones((3, 3), np.uint8))),
+    ("erode 31x31", UHD, "u8", "erode", ["ksize=31"], lambda im: cv2.erode(im, np.ones((31, 31), np.uint8))),
 ]
 if NUMBA is not None:
     CASES += [
