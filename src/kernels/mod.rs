@@ -6,6 +6,7 @@ pub mod border;
 pub mod boxfilter;
 pub mod copy;
 pub mod dither;
+pub mod flatfield;
 pub mod gamma;
 pub mod gaussian;
 pub mod integral;

@@ -33,6 +33,46 @@ pub(crate) fn for_each_band<S: Pixel, D: Pixel, F>(
     split(src, dst, band_rows, f);
 }
 
+/// [`for_each_band`], also passing each band's first row (for kernels that read
+/// per-pixel maps alongside the image).
+pub(crate) fn for_each_band_at<S: Pixel, D: Pixel, F>(
+    src: ImageView<'_, S>,
+    dst: ImageViewMut<'_, D>,
+    min_parallel_pixels: usize,
+    f: &F,
+) where
+    F: Fn(usize, ImageView<'_, S>, ImageViewMut<'_, D>) + Sync,
+{
+    let threads = rayon::current_num_threads();
+    if threads <= 1 || src.width() * src.height() < min_parallel_pixels {
+        return f(0, src, dst);
+    }
+    let band_rows = src.height().div_ceil(threads * 4).max(MIN_BAND_ROWS);
+    split_at(0, src, dst, band_rows, f);
+}
+
+fn split_at<S: Pixel, D: Pixel, F>(
+    y0: usize,
+    src: ImageView<'_, S>,
+    dst: ImageViewMut<'_, D>,
+    band_rows: usize,
+    f: &F,
+) where
+    F: Fn(usize, ImageView<'_, S>, ImageViewMut<'_, D>) + Sync,
+{
+    let h = src.height();
+    if h < 2 * band_rows {
+        return f(y0, src, dst);
+    }
+    let mid = h / 2;
+    let (s0, s1) = src.split_at_row(mid).expect("0 < mid < h");
+    let (d0, d1) = dst.split_at_row_mut(mid).expect("0 < mid < h");
+    rayon::join(
+        || split_at(y0, s0, d0, band_rows, f),
+        || split_at(y0 + mid, s1, d1, band_rows, f),
+    );
+}
+
 fn split<S: Pixel, D: Pixel, F>(
     src: ImageView<'_, S>,
     dst: ImageViewMut<'_, D>,

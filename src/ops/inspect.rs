@@ -1,9 +1,10 @@
 //! Inspection kernels: `threshold`, `otsu`, `erode`, `dilate`, `median`, `row_ema`,
-//! `dither` (flat-field and connected components are still to come).
+//! `dither`, `flat_field` (connected components are still to come).
 
 use super::{Op, OpSpec, ParamSpec, Params};
 use crate::image::{AnyView, AnyViewMut, DType};
 use crate::kernels::dither::Dither;
+use crate::kernels::flatfield::FlatField;
 use crate::kernels::median::Median;
 use crate::kernels::morphology::{MAX_KSIZE as MORPH_MAX_KSIZE, MorphOp, Morphology};
 use crate::kernels::scan::row_ema;
@@ -309,5 +310,100 @@ impl Op for MedianOp {
 
     fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
         self.plan.apply(&src.typed()?, &mut dst.typed()?)
+    }
+}
+
+pub const FLAT_FIELD: OpSpec = OpSpec {
+    name: "flat_field",
+    summary: "flat-field correction (raw - dark)/(flat - dark), compact maps, one pass",
+    params: &[
+        ParamSpec {
+            name: "out",
+            default: "f32",
+            help: "f32 (the ratio) or u8 (scaled to the mean response)",
+        },
+        ParamSpec {
+            name: "dark",
+            default: "",
+            help: "dark frame file (default: a synthetic calibration)",
+        },
+        ParamSpec {
+            name: "flat",
+            default: "",
+            help: "flat frame file (default: a synthetic calibration)",
+        },
+    ],
+    slow: false,
+    build: |p| {
+        let files = (p.str("dark")?, p.str("flat")?);
+        let calibration = match files {
+            ("", "") => None,
+            (dark, flat) if !dark.is_empty() && !flat.is_empty() => {
+                let load = |path: &str| -> Result<crate::image::Image<u8>> {
+                    match crate::image::load(path)? {
+                        crate::image::AnyImage::U8(img) => Ok(img),
+                        other => Err(Error::UnsupportedDtype(format!(
+                            "{path}: calibration frames must be u8, got {}",
+                            other.dtype()
+                        ))),
+                    }
+                };
+                let (dark, flat) = (load(dark)?, load(flat)?);
+                Some(FlatField::from_frames(
+                    &[dark.as_view()],
+                    &[flat.as_view()],
+                )?)
+            }
+            _ => {
+                return Err(Error::bad_param(
+                    "flat",
+                    "give both dark= and flat=, or neither",
+                ));
+            }
+        };
+        Ok(Box::new(FlatFieldOp {
+            to_u8: p.choice("out", &["f32", "u8"])? == "u8",
+            calibration,
+        }))
+    },
+};
+
+struct FlatFieldOp {
+    to_u8: bool,
+    calibration: Option<FlatField>,
+}
+
+impl Op for FlatFieldOp {
+    fn input_dtype(&self) -> DType {
+        DType::U8
+    }
+
+    fn output_dtype(&self) -> DType {
+        if self.to_u8 { DType::U8 } else { DType::F32 }
+    }
+
+    fn prepare(&mut self, (w, h): (usize, usize)) -> Result<()> {
+        if self.calibration.is_none() {
+            self.calibration = Some(FlatField::synthetic(w, h)?);
+        }
+        Ok(())
+    }
+
+    fn bytes_moved(&self, (w, h): (usize, usize)) -> u64 {
+        // raw 1 + dark map 2 + gain map 2 + output.
+        (w * h) as u64 * if self.to_u8 { 6 } else { 9 }
+    }
+
+    fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
+        let (w, h) = src.size();
+        let ff = match &self.calibration {
+            Some(ff) => ff,
+            None => self.calibration.insert(FlatField::synthetic(w, h)?),
+        };
+        if self.to_u8 {
+            ff.apply_u8(&src.typed()?, &mut dst.typed()?)
+        } else {
+            ff.apply_f32(&src.typed()?, &mut dst.typed()?)
+        }
     }
 }

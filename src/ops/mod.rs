@@ -88,6 +88,7 @@ pub static REGISTRY: &[OpSpec] = &[
     filters::LOCAL_STD,
     filters::SAUVOLA,
     filters::ADAPTIVE_THRESHOLD,
+    inspect::FLAT_FIELD,
     inspect::THRESHOLD,
     inspect::OTSU,
     inspect::ERODE,
