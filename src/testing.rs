@@ -53,3 +53,30 @@ pub fn random_image(dtype: DType, width: usize, height: usize, seed: u64) -> Res
         DType::F64 => Image::from_fn(width, height, |_, _| rng.next_f64() * 255.0)?.into(),
     })
 }
+
+/// A realistic binary test frame: seeded noise, box-blurred over `blur`×`blur`, then
+/// thresholded at its mean (255 above, 0 below): blobs of many shapes and sizes, with
+/// holes and touching diagonals, like thresholded inspection images.
+pub fn random_blobs(width: usize, height: usize, blur: usize, seed: u64) -> Result<Image<u8>> {
+    use crate::kernels::border::Border;
+    use crate::kernels::boxfilter::BoxFilter;
+    let noise = random_u8(width, height, seed)?;
+    let mut smooth = Image::<u8>::new(width, height)?;
+    BoxFilter::new((blur, blur), Border::Reflect101)?
+        .mean_u8(&noise.as_view(), &mut smooth.as_view_mut())?;
+    let n = (width * height) as u64;
+    let mean = smooth
+        .as_view()
+        .rows()
+        .flatten()
+        .map(|&v| u64::from(v))
+        .sum::<u64>()
+        / n;
+    let mut out = Image::<u8>::new(width, height)?;
+    for (o, s) in out.as_view_mut().rows_mut().zip(smooth.as_view().rows()) {
+        for (o, &s) in o.iter_mut().zip(s) {
+            *o = if u64::from(s) > mean { 255 } else { 0 };
+        }
+    }
+    Ok(out)
+}

@@ -1,8 +1,9 @@
 //! Inspection kernels: `threshold`, `otsu`, `erode`, `dilate`, `median`, `row_ema`,
-//! `dither`, `flat_field` (connected components are still to come).
+//! `dither`, `flat_field`, `components`.
 
 use super::{Op, OpSpec, ParamSpec, Params};
 use crate::image::{AnyView, AnyViewMut, DType};
+use crate::kernels::components::{Connectivity, Labeler};
 use crate::kernels::dither::Dither;
 use crate::kernels::flatfield::FlatField;
 use crate::kernels::median::Median;
@@ -405,5 +406,50 @@ impl Op for FlatFieldOp {
         } else {
             ff.apply_f32(&src.typed()?, &mut dst.typed()?)
         }
+    }
+}
+
+pub const COMPONENTS: OpSpec = OpSpec {
+    name: "components",
+    summary: "connected components with stats (area, bbox, centroid), labels u32",
+    params: &[ParamSpec {
+        name: "conn",
+        default: "8",
+        help: "4 or 8",
+    }],
+    slow: false,
+    build: |p| {
+        Ok(Box::new(ComponentsOp {
+            labeler: Labeler::new(Connectivity::from_number(p.int("conn", 0, 99)?)?),
+        }))
+    },
+};
+
+struct ComponentsOp {
+    labeler: Labeler,
+}
+
+impl Op for ComponentsOp {
+    fn input_dtype(&self) -> DType {
+        DType::U8
+    }
+
+    fn output_dtype(&self) -> DType {
+        DType::U32
+    }
+
+    /// A realistic blob image (blurred noise thresholded at its mean), not raw noise.
+    fn bench_input(&self, width: usize, height: usize) -> Result<crate::image::AnyImage> {
+        Ok(crate::testing::random_blobs(width, height, 9, super::BENCH_SEED)?.into())
+    }
+
+    fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
+        self.labeler.label(&src.typed()?, &mut dst.typed()?)?;
+        Ok(())
+    }
+
+    fn side_output(&self) -> Option<serde_json::Value> {
+        let stats = self.labeler.stats();
+        Some(serde_json::json!({ "count": stats.len(), "components": stats }))
     }
 }

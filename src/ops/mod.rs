@@ -56,6 +56,12 @@ pub trait Op: Send {
         (w * h * self.input_dtype().size() + ow * oh * self.output_dtype().size()) as u64
     }
 
+    /// Results of the last run beyond the output image (e.g. component statistics),
+    /// written by `frameline apply` as JSON beside the output.
+    fn side_output(&self) -> Option<serde_json::Value> {
+        None
+    }
+
     /// Runs on `src` into a newly allocated output (for `apply`, not for hot loops).
     fn run_to_new(&mut self, src: AnyView<'_>) -> Result<AnyImage> {
         let (w, h) = self.output_size(src.size());
@@ -96,6 +102,7 @@ pub static REGISTRY: &[OpSpec] = &[
     inspect::MEDIAN,
     inspect::ROW_EMA,
     inspect::DITHER,
+    inspect::COMPONENTS,
 ];
 
 /// The entry named `name`.

@@ -11,7 +11,8 @@ pub struct Args {
     op: String,
     /// Input image: PNG, PGM, JPEG or .npy.
     input: PathBuf,
-    /// Output image: .png/.pgm (u8, u16), .jpg (u8) or .npy (any type).
+    /// Output image: .png/.pgm (u8, u16), .jpg (u8) or .npy (any type). Ops with results
+    /// beyond the image (components: statistics) also write OUTPUT with extension .json.
     output: PathBuf,
     /// An op parameter, key=value (repeatable).
     #[arg(long = "param", short = 'p')]
@@ -30,5 +31,12 @@ pub fn run(args: Args) -> frameline::Result<()> {
     let (mut op, _) = spec.build(&params)?;
     ops::check_input(spec.name, op.as_ref(), &input.as_view())?;
     let output = op.run_to_new(input.as_view())?;
-    frameline::image::save(&args.output, output.as_view())
+    frameline::image::save(&args.output, output.as_view())?;
+    // Results beyond the image (component statistics) go beside it, as JSON.
+    if let Some(side) = op.side_output() {
+        let path = args.output.with_extension("json");
+        let text = serde_json::to_string_pretty(&side).expect("JSON values serialize");
+        std::fs::write(&path, text + "\n").map_err(|e| frameline::Error::Io { path, source: e })?;
+    }
+    Ok(())
 }
