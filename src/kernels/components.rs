@@ -159,16 +159,15 @@ fn for_each_run(masks: &[u64], width: usize, mut run: impl FnMut(u32, u32)) {
 /// `base` (global numbers; `parent` and `acc` are this strip's slices, indexed from
 /// `base`). Returns the next free label.
 fn label_strip(
-    level: SimdLevel,
+    job: Job,
     src: &ImageView<'_, u8>,
     (y0, y1): (usize, usize),
-    conn: Connectivity,
     base: u32,
     strip: &mut Strip,
     parent: &mut [u32],
     acc: &mut [Acc],
 ) -> u32 {
-    let reach = u32::from(conn == Connectivity::Eight);
+    let (level, reach) = (job.level, u32::from(job.conn == Connectivity::Eight));
     let local = |l: u32| (l - base) as usize;
     let find = |parent: &mut [u32], mut x: u32| {
         while parent[local(x)] != x {
@@ -231,58 +230,44 @@ fn label_strip(
     next
 }
 
-/// Labels the strips (recursively halved on rayon): strip `i` covers rows
-/// `i·rows_per..`, labels from `1 + i·per_strip`; `next[i]` receives its next free label.
-#[allow(clippy::too_many_arguments)]
-fn label_strips(
+/// What every strip of one labeling shares.
+#[derive(Clone, Copy)]
+struct Job {
     level: SimdLevel,
+    conn: Connectivity,
+    /// Rows per strip.
+    rows_per: usize,
+    /// Provisional labels reserved per strip.
+    per_strip: usize,
+}
+
+/// Labels the strips (recursively halved on rayon): strip `first + i` covers rows
+/// `(first + i)·rows_per..`, labels from `1 + (first + i)·per_strip`; `next[i]` receives
+/// its next free label.
+fn label_strips(
+    job: Job,
     src: &ImageView<'_, u8>,
     first: usize,
-    rows_per: usize,
-    per_strip: usize,
-    conn: Connectivity,
     strips: &mut [Strip],
     parent: &mut [u32],
     acc: &mut [Acc],
     next: &mut [u32],
 ) {
     if strips.len() == 1 {
-        let y0 = first * rows_per;
-        let y1 = (y0 + rows_per).min(src.height());
-        let base = (1 + first * per_strip) as u32;
-        next[0] = label_strip(
-            level,
-            src,
-            (y0, y1),
-            conn,
-            base,
-            &mut strips[0],
-            parent,
-            acc,
-        );
+        let y0 = first * job.rows_per;
+        let y1 = (y0 + job.rows_per).min(src.height());
+        let base = (1 + first * job.per_strip) as u32;
+        next[0] = label_strip(job, src, (y0, y1), base, &mut strips[0], parent, acc);
         return;
     }
     let half = strips.len() / 2;
     let (s0, s1) = strips.split_at_mut(half);
-    let (p0, p1) = parent.split_at_mut(half * per_strip);
-    let (a0, a1) = acc.split_at_mut(half * per_strip);
+    let (p0, p1) = parent.split_at_mut(half * job.per_strip);
+    let (a0, a1) = acc.split_at_mut(half * job.per_strip);
     let (n0, n1) = next.split_at_mut(half);
     rayon::join(
-        || label_strips(level, src, first, rows_per, per_strip, conn, s0, p0, a0, n0),
-        || {
-            label_strips(
-                level,
-                src,
-                first + half,
-                rows_per,
-                per_strip,
-                conn,
-                s1,
-                p1,
-                a1,
-                n1,
-            )
-        },
+        || label_strips(job, src, first, s0, p0, a0, n0),
+        || label_strips(job, src, first + half, s1, p1, a1, n1),
     );
 }
 
@@ -403,13 +388,16 @@ impl Labeler {
             self.final_label.resize(total, 0);
         }
         self.next.resize(strips, 0);
-        label_strips(
-            simd::level()?,
-            src,
-            0,
+        let job = Job {
+            level: simd::level()?,
+            conn: self.conn,
             rows_per,
             per_strip,
-            self.conn,
+        };
+        label_strips(
+            job,
+            src,
+            0,
             &mut self.strips[..strips],
             &mut self.parent[1..total],
             &mut self.acc[1..total],
