@@ -155,7 +155,7 @@ fn special_images() {
         l4.label(&checker.as_view(), &mut out.as_view_mut())
             .unwrap()
             .len(),
-        (31 * 17 + 1) / 2
+        (31 * 17usize).div_ceil(2)
     );
     let mut small = Image::<u32>::new(31, 16).unwrap();
     assert!(matches!(
