@@ -65,6 +65,14 @@ def numba_kernels():
                 out[r, c] = alpha * im[r, c] + (1.0 - alpha) * out[r, c - 1]
         return out
 
+    @njit(parallel=True)
+    def flat_field(raw, gain, offset, out):
+        h, w = raw.shape
+        for y in prange(h):
+            for x in range(w):
+                out[y, x] = raw[y, x] * gain[y, x] + offset[y, x]
+        return out
+
     @njit
     def dither(src):
         h, w = src.shape
@@ -85,10 +93,14 @@ def numba_kernels():
             nxt[:] = 0
         return out
 
-    return row_ema, dither
+    return row_ema, dither, flat_field
 
 
 NUMBA = numba_kernels()
+# The Numba flat-field loop's f32 gain and offset maps (13 bytes per pixel in all).
+FF_GAIN = np.random.default_rng(1).uniform(0.004, 0.008, (UHD[1], UHD[0])).astype(np.float32)
+FF_OFFSET = np.random.default_rng(2).uniform(-0.1, 0.0, (UHD[1], UHD[0])).astype(np.float32)
+FF_OUT = np.empty((UHD[1], UHD[0]), np.float32)
 
 
 def set_threads(n):
@@ -124,12 +136,24 @@ CASES = [
     ("median 5x5", UHD, "u8", "median", ["ksize=5"], lambda im: cv2.medianBlur(im, 5)),
     ("erode 3x3", UHD, "u8", "erode", ["ksize=3"], lambda im: cv2.erode(im, np.ones((3, 3), np.uint8))),
     ("erode 31x31", UHD, "u8", "erode", ["ksize=31"], lambda im: cv2.erode(im, np.ones((31, 31), np.uint8))),
+    ("components 8-conn (blobs)", UHD, "blobs", "components", [],
+     lambda im: cv2.connectedComponentsWithStats(im, connectivity=8)),
 ]
 if NUMBA is not None:
     CASES += [
         ("row_ema (vs Numba prange)", UHD, "f32", "row_ema", [], lambda im: NUMBA[0](im, 0.1)),
         ("dither (vs Numba)", UHD, "u8", "dither", [], lambda im: NUMBA[1](im)),
+        ("flat_field f32 (vs Numba, f32 maps)", UHD, "u8", "flat_field", [],
+         lambda im: NUMBA[2](im, FF_GAIN, FF_OFFSET, FF_OUT)),
     ]
+
+
+def blobs(size):
+    """The components bench frame: blurred noise thresholded at its mean."""
+    w, h = size
+    noise = np.random.default_rng(0).integers(0, 256, (h, w), dtype=np.uint8)
+    smooth = cv2.blur(noise, (9, 9))
+    return ((smooth > smooth.mean()) * 255).astype(np.uint8)
 
 
 def frame(size, dtype):
@@ -151,7 +175,7 @@ def main():
     for name, size, dtype, op, params, cv in CASES:
         if a.only and a.only not in name:
             continue
-        img = frame(size, dtype)
+        img = blobs(size) if dtype == "blobs" else frame(size, dtype)
         for threads in sorted({1, cores}):
             cmd = [a.frameline, "bench", op, "--size", f"{size[0]}x{size[1]}", "--threads", str(threads),
                    "--repeats", str(a.repeats), "--json"]
