@@ -4,9 +4,10 @@
 //! anchor like OpenCV (the extra row and column lie above and left of the centre).
 
 use crate::autovectorized;
+use crate::image::{DType, Pixel};
 use crate::image::{ImageView, ImageViewMut, check_same_size};
 use crate::kernels::border::Border;
-use crate::kernels::window::{Scratches, Window, window_sums};
+use crate::kernels::window::{Emit, Scratches, Window, WindowPixel, window_sums};
 use crate::simd::{self, SimdLevel};
 use crate::{Error, Result};
 
@@ -109,6 +110,29 @@ impl BoxFilter {
         check_ksize("ksize_y", self.ksize.1, MAX_KSIZE_U8)
     }
 
+    /// Checks the level, the window against the pixel type and the sizes, then streams
+    /// the window sums of `src` into `emit`.
+    fn run<P: WindowPixel, D: Pixel>(
+        &mut self,
+        level: SimdLevel,
+        src: &ImageView<'_, P>,
+        dst: &mut ImageViewMut<'_, D>,
+        emit: Emit<'_, P, D>,
+    ) -> Result<()> {
+        let level = level.check()?;
+        if P::DTYPE == DType::U8 {
+            self.check_u8()?;
+        }
+        check_same_size("output", src.size(), dst.size())?;
+        window_sums(level, src, dst, self.window(false), &mut self.scratch, emit);
+        Ok(())
+    }
+
+    /// `1 / (kx · ky)`.
+    fn inv_area(&self) -> f64 {
+        1.0 / (self.ksize.0 * self.ksize.1) as f64
+    }
+
     /// The window mean of a u8 image, rounded to u8.
     pub fn mean_u8(
         &mut self,
@@ -125,21 +149,13 @@ impl BoxFilter {
         src: &ImageView<'_, u8>,
         dst: &mut ImageViewMut<'_, u8>,
     ) -> Result<()> {
-        let level = level.check()?;
-        self.check_u8()?;
-        check_same_size("output", src.size(), dst.size())?;
-        let scale = 1.0 / (self.ksize.0 * self.ksize.1) as f32;
-        let emit =
-            |col: &[u32], _: &[u32], _: &[u8], out: &mut [u8]| mean_u8_row(level, col, scale, out);
-        window_sums(
+        let scale = self.inv_area() as f32;
+        self.run(
             level,
             src,
             dst,
-            self.window(false),
-            &mut self.scratch,
-            &emit,
-        );
-        Ok(())
+            &|col: &[u32], _: &[u32], _: &[u8], out: &mut [u8]| mean_u8_row(level, col, scale, out),
+        )
     }
 
     /// The exact window sums of a u8 image.
@@ -158,20 +174,12 @@ impl BoxFilter {
         src: &ImageView<'_, u8>,
         dst: &mut ImageViewMut<'_, u32>,
     ) -> Result<()> {
-        let level = level.check()?;
-        self.check_u8()?;
-        check_same_size("output", src.size(), dst.size())?;
-        let emit =
-            |col: &[u32], _: &[u32], _: &[u8], out: &mut [u32]| copy_u32_row(level, col, out);
-        window_sums(
+        self.run(
             level,
             src,
             dst,
-            self.window(false),
-            &mut self.scratch,
-            &emit,
-        );
-        Ok(())
+            &|col: &[u32], _: &[u32], _: &[u8], out: &mut [u32]| copy_u32_row(level, col, out),
+        )
     }
 
     /// The window mean of a u8 image, unrounded (f32 out).
@@ -181,22 +189,15 @@ impl BoxFilter {
         src: &ImageView<'_, u8>,
         dst: &mut ImageViewMut<'_, f32>,
     ) -> Result<()> {
-        let level = level.check()?;
-        self.check_u8()?;
-        check_same_size("output", src.size(), dst.size())?;
-        let scale = 1.0 / (self.ksize.0 * self.ksize.1) as f64;
-        let emit = |col: &[u32], _: &[u32], _: &[u8], out: &mut [f32]| {
-            mean_u32_f32_row(level, col, scale, out)
-        };
-        window_sums(
+        let scale = self.inv_area();
+        self.run(
             level,
             src,
             dst,
-            self.window(false),
-            &mut self.scratch,
-            &emit,
-        );
-        Ok(())
+            &|col: &[u32], _: &[u32], _: &[u8], out: &mut [f32]| {
+                mean_u32_f32_row(level, col, scale, out)
+            },
+        )
     }
 
     /// The window mean of an f32 image, rounded half to even and saturated to u8.
@@ -206,21 +207,15 @@ impl BoxFilter {
         src: &ImageView<'_, f32>,
         dst: &mut ImageViewMut<'_, u8>,
     ) -> Result<()> {
-        let level = level.check()?;
-        check_same_size("output", src.size(), dst.size())?;
-        let scale = 1.0 / (self.ksize.0 * self.ksize.1) as f64;
-        let emit = |col: &[f64], _: &[f64], _: &[f32], out: &mut [u8]| {
-            mean_f64_u8_row(level, col, scale, out)
-        };
-        window_sums(
+        let scale = self.inv_area();
+        self.run(
             level,
             src,
             dst,
-            self.window(false),
-            &mut self.scratch,
-            &emit,
-        );
-        Ok(())
+            &|col: &[f64], _: &[f64], _: &[f32], out: &mut [u8]| {
+                mean_f64_u8_row(level, col, scale, out)
+            },
+        )
     }
 
     /// The window mean (`normalize`) or sum of an f32 image.
@@ -241,24 +236,14 @@ impl BoxFilter {
         dst: &mut ImageViewMut<'_, f32>,
         normalize: bool,
     ) -> Result<()> {
-        let level = level.check()?;
-        check_same_size("output", src.size(), dst.size())?;
-        let scale = if normalize {
-            1.0 / (self.ksize.0 * self.ksize.1) as f64
-        } else {
-            1.0
-        };
-        let emit = |col: &[f64], _: &[f64], _: &[f32], out: &mut [f32]| {
-            scale_f32_row(level, col, scale, out)
-        };
-        window_sums(
+        let scale = if normalize { self.inv_area() } else { 1.0 };
+        self.run(
             level,
             src,
             dst,
-            self.window(false),
-            &mut self.scratch,
-            &emit,
-        );
-        Ok(())
+            &|col: &[f64], _: &[f64], _: &[f32], out: &mut [f32]| {
+                scale_f32_row(level, col, scale, out)
+            },
+        )
     }
 }

@@ -14,7 +14,7 @@
 //! above their dark (dead or saturated at calibration) have gain 0 and read 0.
 
 use crate::autovectorized;
-use crate::image::{Image, ImageView, ImageViewMut, check_same_size};
+use crate::image::{Image, ImageView, ImageViewMut, Pixel, check_same_size};
 use crate::kernels::parallel;
 use crate::simd::{self, SimdLevel};
 use crate::{Error, Result};
@@ -48,6 +48,9 @@ autovectorized! {
         }
     }
 }
+
+/// One corrected row: `(raw, dark map, gain map, out)`.
+type RowFn<'a, D> = dyn Fn(&[u8], &[u16], &[u16], &mut [D]) + Sync + 'a;
 
 /// A calibration: per-pixel dark level and relative gain, in compact fixed point.
 #[derive(Clone, Debug)]
@@ -163,18 +166,31 @@ impl FlatField {
         raw: &ImageView<'_, u8>,
         dst: &mut ImageViewMut<'_, f32>,
     ) -> Result<()> {
-        let level = level.check()?;
+        let k = 1.0 / ((1u32 << (DARK_BITS + GAIN_BITS)) as f32 * self.mean_range);
+        self.rows(level, raw, dst, &|raw, dark, gain, out| {
+            correct_f32_row(level, raw, dark, gain, k, out)
+        })
+    }
+
+    /// Checks sizes and runs `row(raw, dark, gain, out)` over all rows, bands in parallel.
+    fn rows<D: Pixel>(
+        &self,
+        level: SimdLevel,
+        raw: &ImageView<'_, u8>,
+        dst: &mut ImageViewMut<'_, D>,
+        row: &RowFn<'_, D>,
+    ) -> Result<()> {
+        level.check()?;
         check_same_size(
             "raw frame (against the calibration)",
             self.size(),
             raw.size(),
         )?;
         check_same_size("output", raw.size(), dst.size())?;
-        let k = 1.0 / ((1u32 << (DARK_BITS + GAIN_BITS)) as f32 * self.mean_range);
         let (dark, gain) = (self.dark.as_view(), self.gain.as_view());
         parallel::for_each_band_at(*raw, dst.reborrow(), 1 << 16, &|y0, s, mut d| {
             for (i, (s, d)) in s.rows().zip(d.rows_mut()).enumerate() {
-                correct_f32_row(level, s, dark.row(y0 + i), gain.row(y0 + i), k, d);
+                row(s, dark.row(y0 + i), gain.row(y0 + i), d);
             }
         });
         Ok(())
@@ -191,20 +207,9 @@ impl FlatField {
         raw: &ImageView<'_, u8>,
         dst: &mut ImageViewMut<'_, u8>,
     ) -> Result<()> {
-        let level = level.check()?;
-        check_same_size(
-            "raw frame (against the calibration)",
-            self.size(),
-            raw.size(),
-        )?;
-        check_same_size("output", raw.size(), dst.size())?;
-        let (dark, gain) = (self.dark.as_view(), self.gain.as_view());
-        parallel::for_each_band_at(*raw, dst.reborrow(), 1 << 16, &|y0, s, mut d| {
-            for (i, (s, d)) in s.rows().zip(d.rows_mut()).enumerate() {
-                correct_u8_row(level, s, dark.row(y0 + i), gain.row(y0 + i), d);
-            }
-        });
-        Ok(())
+        self.rows(level, raw, dst, &|raw, dark, gain, out| {
+            correct_u8_row(level, raw, dark, gain, out)
+        })
     }
 
     /// A synthetic calibration (dark 8..24, a vignetted flat falling from 240 to 120

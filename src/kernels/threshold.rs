@@ -93,11 +93,23 @@ pub fn threshold_u8_at(
     max: u8,
     kind: ThresholdKind,
 ) -> Result<()> {
-    let level = level.check()?;
+    rows(level, src, dst, &|s, d| {
+        threshold_row_u8(level, s, threshold, max, kind, d)
+    })
+}
+
+/// Checks the level and sizes, then runs `row` over all rows, bands in parallel.
+fn rows<T: crate::Pixel>(
+    level: SimdLevel,
+    src: &ImageView<'_, T>,
+    dst: &mut ImageViewMut<'_, T>,
+    row: &(dyn Fn(&[T], &mut [T]) + Sync),
+) -> Result<()> {
+    level.check()?;
     check_same_size("output", src.size(), dst.size())?;
     crate::kernels::parallel::for_each_band(*src, dst.reborrow(), PAR_MIN_PIXELS, &|s, mut d| {
         for (s, d) in s.rows().zip(d.rows_mut()) {
-            threshold_row_u8(level, s, threshold, max, kind, d);
+            row(s, d);
         }
     });
     Ok(())
@@ -123,19 +135,14 @@ pub fn threshold_f32_at(
     max: f32,
     kind: ThresholdKind,
 ) -> Result<()> {
-    let level = level.check()?;
-    check_same_size("output", src.size(), dst.size())?;
     for (name, v) in [("threshold", threshold), ("max", max)] {
         if !v.is_finite() {
             return Err(Error::bad_param(name, format!("must be finite, got {v}")));
         }
     }
-    crate::kernels::parallel::for_each_band(*src, dst.reborrow(), PAR_MIN_PIXELS, &|s, mut d| {
-        for (s, d) in s.rows().zip(d.rows_mut()) {
-            threshold_row_f32(level, s, threshold, max, kind, d);
-        }
-    });
-    Ok(())
+    rows(level, src, dst, &|s, d| {
+        threshold_row_f32(level, s, threshold, max, kind, d)
+    })
 }
 
 /// A 256-bin histogram of a u8 image.
