@@ -6,8 +6,7 @@
 //! 3×3 shares work between neighbours: each column of three is sorted once (low, middle,
 //! high); the median of the window is then the median of (the largest low, the median
 //! middle, the smallest high) of three adjacent columns. 5×5 runs Batcher's odd–even
-//! merge network on 25 values padded to 32, pruned to the comparators that decide the
-//! middle one.
+//! merge network on the 25 values, pruned to the 113 comparators that decide the middle.
 
 use crate::autovectorized;
 use crate::image::{ImageView, ImageViewMut, check_same_size};
@@ -75,29 +74,166 @@ autovectorized! {
     }
 }
 
-/// Compare-exchange of lanes `a` and `b` (min to `a`).
+/// Lane-wise (min, max) of two blocks.
 #[inline(always)]
-fn cx(v: &mut [[u8; BLOCK]; 32], a: usize, b: usize) {
-    let (x, y) = (v[a], v[b]);
+fn mm(a: [u8; BLOCK], b: [u8; BLOCK]) -> ([u8; BLOCK], [u8; BLOCK]) {
+    let (mut lo, mut hi) = (a, b);
     for l in 0..BLOCK {
-        v[a][l] = x[l].min(y[l]);
-        v[b][l] = x[l].max(y[l]);
+        lo[l] = a[l].min(b[l]);
+        hi[l] = a[l].max(b[l]);
     }
+    (lo, hi)
 }
 
-/// Straight-line compare-exchanges, so every lane index is a constant.
-macro_rules! network {
-    ($v:ident; $(($a:literal, $b:literal)),* $(,)?) => {
-        $(cx($v, $a, $b);)*
-    };
-}
-
-/// Batcher's odd–even merge sort of 32 lanes (191 comparators), pruned to the 131 that
-/// decide element 15 when lanes 25..28 hold 0 and 28..32 hold 255 (checked against
-/// sorting by `median_matches_sorting_on_every_level`).
+/// Batcher's odd–even merge sort network for 32 inputs restricted to 25 (comparators
+/// reaching past lane 24 would only meet +∞ padding), pruned to the 113 that decide
+/// lane 12, the median (checked against sorting by `median_matches_sorting_on_every_level`).
+/// Written on 25 named locals, not an array, so they stay in registers (25 of AVX-512's
+/// 32). The comparator list is generated; do not edit by hand.
 #[inline(always)]
-fn median25(v: &mut [[u8; BLOCK]; 32]) {
-    network!(v; (0, 1), (2, 3), (4, 5), (6, 7), (8, 9), (10, 11), (12, 13), (14, 15), (16, 17), (18, 19), (20, 21), (22, 23), (24, 25), (0, 2), (1, 3), (4, 6), (5, 7), (8, 10), (9, 11), (12, 14), (13, 15), (16, 18), (17, 19), (20, 22), (21, 23), (24, 26), (25, 27), (1, 2), (5, 6), (9, 10), (13, 14), (17, 18), (21, 22), (25, 26), (0, 4), (1, 5), (2, 6), (3, 7), (8, 12), (9, 13), (10, 14), (11, 15), (16, 20), (17, 21), (18, 22), (19, 23), (2, 4), (3, 5), (10, 12), (11, 13), (18, 20), (19, 21), (1, 2), (3, 4), (5, 6), (9, 10), (11, 12), (13, 14), (17, 18), (19, 20), (21, 22), (25, 26), (0, 8), (1, 9), (2, 10), (3, 11), (4, 12), (5, 13), (6, 14), (7, 15), (16, 24), (17, 25), (18, 26), (19, 27), (4, 8), (5, 9), (6, 10), (7, 11), (20, 24), (21, 25), (22, 26), (23, 27), (2, 4), (3, 5), (6, 8), (7, 9), (10, 12), (11, 13), (18, 20), (19, 21), (22, 24), (23, 25), (1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (17, 18), (19, 20), (21, 22), (23, 24), (25, 26), (0, 16), (1, 17), (2, 18), (3, 19), (4, 20), (5, 21), (6, 22), (7, 23), (8, 24), (9, 25), (10, 26), (11, 27), (8, 16), (9, 17), (10, 18), (11, 19), (12, 20), (13, 21), (14, 22), (15, 23), (12, 16), (13, 17), (14, 18), (15, 19), (14, 16), (15, 17), (15, 16));
+#[allow(unused_assignments)]
+fn median25(v: [[u8; BLOCK]; 25]) -> [u8; BLOCK] {
+    let [
+        mut v0,
+        mut v1,
+        mut v2,
+        mut v3,
+        mut v4,
+        mut v5,
+        mut v6,
+        mut v7,
+        mut v8,
+        mut v9,
+        mut v10,
+        mut v11,
+        mut v12,
+        mut v13,
+        mut v14,
+        mut v15,
+        mut v16,
+        mut v17,
+        mut v18,
+        mut v19,
+        mut v20,
+        mut v21,
+        mut v22,
+        mut v23,
+        mut v24,
+    ] = v;
+    (v0, v1) = mm(v0, v1);
+    (v2, v3) = mm(v2, v3);
+    (v4, v5) = mm(v4, v5);
+    (v6, v7) = mm(v6, v7);
+    (v8, v9) = mm(v8, v9);
+    (v10, v11) = mm(v10, v11);
+    (v12, v13) = mm(v12, v13);
+    (v14, v15) = mm(v14, v15);
+    (v16, v17) = mm(v16, v17);
+    (v18, v19) = mm(v18, v19);
+    (v20, v21) = mm(v20, v21);
+    (v22, v23) = mm(v22, v23);
+    (v0, v2) = mm(v0, v2);
+    (v1, v3) = mm(v1, v3);
+    (v4, v6) = mm(v4, v6);
+    (v5, v7) = mm(v5, v7);
+    (v8, v10) = mm(v8, v10);
+    (v9, v11) = mm(v9, v11);
+    (v12, v14) = mm(v12, v14);
+    (v13, v15) = mm(v13, v15);
+    (v16, v18) = mm(v16, v18);
+    (v17, v19) = mm(v17, v19);
+    (v20, v22) = mm(v20, v22);
+    (v21, v23) = mm(v21, v23);
+    (v1, v2) = mm(v1, v2);
+    (v5, v6) = mm(v5, v6);
+    (v9, v10) = mm(v9, v10);
+    (v13, v14) = mm(v13, v14);
+    (v17, v18) = mm(v17, v18);
+    (v21, v22) = mm(v21, v22);
+    (v0, v4) = mm(v0, v4);
+    (v1, v5) = mm(v1, v5);
+    (v2, v6) = mm(v2, v6);
+    (v3, v7) = mm(v3, v7);
+    (v8, v12) = mm(v8, v12);
+    (v9, v13) = mm(v9, v13);
+    (v10, v14) = mm(v10, v14);
+    (v11, v15) = mm(v11, v15);
+    (v16, v20) = mm(v16, v20);
+    (v17, v21) = mm(v17, v21);
+    (v18, v22) = mm(v18, v22);
+    (v19, v23) = mm(v19, v23);
+    (v2, v4) = mm(v2, v4);
+    (v3, v5) = mm(v3, v5);
+    (v10, v12) = mm(v10, v12);
+    (v11, v13) = mm(v11, v13);
+    (v18, v20) = mm(v18, v20);
+    (v19, v21) = mm(v19, v21);
+    (v1, v2) = mm(v1, v2);
+    (v3, v4) = mm(v3, v4);
+    (v5, v6) = mm(v5, v6);
+    (v9, v10) = mm(v9, v10);
+    (v11, v12) = mm(v11, v12);
+    (v13, v14) = mm(v13, v14);
+    (v17, v18) = mm(v17, v18);
+    (v19, v20) = mm(v19, v20);
+    (v21, v22) = mm(v21, v22);
+    (v0, v8) = mm(v0, v8);
+    (v1, v9) = mm(v1, v9);
+    (v2, v10) = mm(v2, v10);
+    (v3, v11) = mm(v3, v11);
+    (v4, v12) = mm(v4, v12);
+    (v5, v13) = mm(v5, v13);
+    (v6, v14) = mm(v6, v14);
+    (v7, v15) = mm(v7, v15);
+    (v16, v24) = mm(v16, v24);
+    (v4, v8) = mm(v4, v8);
+    (v5, v9) = mm(v5, v9);
+    (v6, v10) = mm(v6, v10);
+    (v7, v11) = mm(v7, v11);
+    (v20, v24) = mm(v20, v24);
+    (v2, v4) = mm(v2, v4);
+    (v3, v5) = mm(v3, v5);
+    (v6, v8) = mm(v6, v8);
+    (v7, v9) = mm(v7, v9);
+    (v10, v12) = mm(v10, v12);
+    (v11, v13) = mm(v11, v13);
+    (v18, v20) = mm(v18, v20);
+    (v19, v21) = mm(v19, v21);
+    (v22, v24) = mm(v22, v24);
+    (v1, v2) = mm(v1, v2);
+    (v3, v4) = mm(v3, v4);
+    (v5, v6) = mm(v5, v6);
+    (v7, v8) = mm(v7, v8);
+    (v9, v10) = mm(v9, v10);
+    (v11, v12) = mm(v11, v12);
+    (v13, v14) = mm(v13, v14);
+    (v17, v18) = mm(v17, v18);
+    (v19, v20) = mm(v19, v20);
+    (v21, v22) = mm(v21, v22);
+    (v23, v24) = mm(v23, v24);
+    (v0, v16) = mm(v0, v16);
+    (v1, v17) = mm(v1, v17);
+    (v2, v18) = mm(v2, v18);
+    (v3, v19) = mm(v3, v19);
+    (v4, v20) = mm(v4, v20);
+    (v5, v21) = mm(v5, v21);
+    (v6, v22) = mm(v6, v22);
+    (v7, v23) = mm(v7, v23);
+    (v8, v24) = mm(v8, v24);
+    (v8, v16) = mm(v8, v16);
+    (v9, v17) = mm(v9, v17);
+    (v10, v18) = mm(v10, v18);
+    (v11, v19) = mm(v11, v19);
+    (v12, v20) = mm(v12, v20);
+    (v13, v21) = mm(v13, v21);
+    (v6, v10) = mm(v6, v10);
+    (v7, v11) = mm(v7, v11);
+    (v12, v16) = mm(v12, v16);
+    (v13, v17) = mm(v13, v17);
+    (v10, v12) = mm(v10, v12);
+    (v11, v13) = mm(v11, v13);
+    (v11, v12) = mm(v11, v12);
+    v12
 }
 
 autovectorized! {
@@ -108,19 +244,24 @@ autovectorized! {
         let mut i = 0;
         while i < n {
             let m = BLOCK.min(n - i);
-            // 25 window values, then 3 zeros and 4 × 255: the 13th smallest of the window
-            // is element 15 of the sorted 32.
-            let mut v = [[0u8; BLOCK]; 32];
-            for (r, row) in rows.iter().enumerate() {
-                for dx in 0..5 {
-                    v[r * 5 + dx][..m].copy_from_slice(&row[i + dx..i + dx + m]);
+            let mut v = [[0u8; BLOCK]; 25];
+            if m == BLOCK {
+                // Whole-vector copies: a partial copy followed by a full-width load would
+                // defeat store-to-load forwarding.
+                for (r, row) in rows.iter().enumerate() {
+                    for dx in 0..5 {
+                        v[r * 5 + dx] = row[i + dx..i + dx + BLOCK].try_into().expect("block");
+                    }
+                }
+            } else {
+                for (r, row) in rows.iter().enumerate() {
+                    for dx in 0..5 {
+                        v[r * 5 + dx][..m].copy_from_slice(&row[i + dx..i + dx + m]);
+                    }
                 }
             }
-            for lane in v.iter_mut().skip(28) {
-                *lane = [255u8; BLOCK];
-            }
-            median25(&mut v);
-            out[i..i + m].copy_from_slice(&v[15][..m]);
+            let median = median25(v);
+            out[i..i + m].copy_from_slice(&median[..m]);
             i += m;
         }
     }
