@@ -302,14 +302,14 @@ fn paint_strips(
     let strip = &strips[0];
     let mut labels = labels;
     for (r, out) in labels.rows_mut().enumerate() {
-        let mut x = 0;
+        // One streaming clear of the row, then the (short) runs.
+        out.fill(0);
         for run in &strip.runs[strip.row_start[r]..strip.row_start[r + 1]] {
-            let (s, e) = (run.start as usize, run.end as usize);
-            out[x..s].fill(0);
-            out[s..e].fill(final_label[run.label as usize]);
-            x = e;
+            let label = final_label[run.label as usize];
+            for v in &mut out[run.start as usize..run.end as usize] {
+                *v = label;
+            }
         }
-        out[x..].fill(0);
     }
 }
 
