@@ -18,20 +18,21 @@ use crate::{Error, Result};
 /// Pixels per block: the lanes the network works on at once.
 const BLOCK: usize = 64;
 
-/// The 3×3 median of output pixel `i` from its three sorted columns, the scalar form of
-/// the vector code (used for the row's tail).
+/// The 3×3 median at column `x` of three unpadded rows, columns replicated at the
+/// edges: the scalar form of the vector code (edges and tails).
 #[inline(always)]
-fn median3_at(rows: &[&[u8]; 3], i: usize) -> u8 {
-    let col = |s: usize| {
-        let (mut a, mut b, mut c) = (rows[0][i + s], rows[1][i + s], rows[2][i + s]);
+fn median3_at(rows: &[&[u8]; 3], x: usize) -> u8 {
+    let last = rows[0].len() - 1;
+    let col = |c: usize| {
+        let (mut a, mut b, mut c) = (rows[0][c], rows[1][c], rows[2][c]);
         (a, b) = (a.min(b), a.max(b));
         (b, c) = (b.min(c), b.max(c));
         (a, b) = (a.min(b), a.max(b));
         (a, b, c)
     };
-    let (l0, m0, h0) = col(0);
-    let (l1, m1, h1) = col(1);
-    let (l2, m2, h2) = col(2);
+    let (l0, m0, h0) = col(x.saturating_sub(1));
+    let (l1, m1, h1) = col(x);
+    let (l2, m2, h2) = col((x + 1).min(last));
     med3(l0.max(l1).max(l2), med3(m0, m1, m2), h0.min(h1).min(h2))
 }
 
@@ -41,15 +42,27 @@ fn med3(a: u8, b: u8, c: u8) -> u8 {
 }
 
 autovectorized! {
-    /// One output row of the 3×3 median from three padded rows (one pixel of border on
-    /// each side): `out[i]` is the median of columns i..i+3 of the three rows.
+    /// One output row of the 3×3 median from the three source rows (unpadded: the edge
+    /// columns are replicated by the scalar form, the interior runs in blocks straight
+    /// from the image, with no copy).
     fn median3_row(rows: &[&[u8]; 3], out: &mut [u8]) {
         let n = out.len();
-        let mut i = 0;
-        while i + BLOCK <= n {
+        out[0] = median3_at(rows, 0);
+        out[n - 1] = median3_at(rows, n - 1);
+        if n < BLOCK + 2 {
+            for x in 1..n.saturating_sub(1) {
+                out[x] = median3_at(rows, x);
+            }
+            return;
+        }
+        // Blocks over the interior 1..n−1; the last one overlaps the one before it
+        // (recomputing a few pixels) instead of leaving a scalar tail.
+        let mut next = 1;
+        loop {
+            let x = next.min(n - 1 - BLOCK);
             // Each column sort is recomputed for the three shifts: cheaper than sharing it
             // through memory, where shifted reloads of fresh stores stall.
-            let load = |r: usize, s: usize| -> &[u8; BLOCK] { rows[r][i + s..i + s + BLOCK].try_into().expect("block") };
+            let load = |r: usize, s: usize| -> &[u8; BLOCK] { rows[r][x - 1 + s..x - 1 + s + BLOCK].try_into().expect("block") };
             let (r0, r1, r2) = ([load(0, 0), load(0, 1), load(0, 2)], [load(1, 0), load(1, 1), load(1, 2)], [load(2, 0), load(2, 1), load(2, 2)]);
             let mut res = [0u8; BLOCK];
             for l in 0..BLOCK {
@@ -65,11 +78,11 @@ autovectorized! {
                 let (l2, m2, h2) = col(2);
                 res[l] = med3(l0.max(l1).max(l2), med3(m0, m1, m2), h0.min(h1).min(h2));
             }
-            out[i..i + BLOCK].copy_from_slice(&res);
-            i += BLOCK;
-        }
-        for i in i..n {
-            out[i] = median3_at(rows, i);
+            out[x..x + BLOCK].copy_from_slice(&res);
+            next += BLOCK;
+            if x == n - 1 - BLOCK {
+                break;
+            }
         }
     }
 }
@@ -304,6 +317,21 @@ impl Median {
         check_same_size("output", src.size(), dst.size())?;
         let (w, h) = src.size();
         let k = self.ksize;
+        if k == 3 {
+            // Rows straight from the image (replicated at the top and bottom): no copies.
+            parallel::for_each_band_at(*src, dst.reborrow(), 1 << 16, &|y0, _, mut band| {
+                for (i, out) in band.rows_mut().enumerate() {
+                    let y = y0 + i;
+                    let rows = [
+                        src.row(y.saturating_sub(1)),
+                        src.row(y),
+                        src.row((y + 1).min(h - 1)),
+                    ];
+                    median3_row(level, &rows, out);
+                }
+            });
+            return Ok(());
+        }
         let r = k / 2;
         let row_len = w + 2 * r;
         let band_rows = if w * h < 1 << 16 {
@@ -352,11 +380,7 @@ impl Median {
                         let at = slot(y - r as isize + j as isize);
                         &ring[at..at + row_len]
                     };
-                    if k == 3 {
-                        median3_row(level, &[row(0), row(1), row(2)], out);
-                    } else {
-                        median5_row(level, &[row(0), row(1), row(2), row(3), row(4)], out);
-                    }
+                    median5_row(level, &[row(0), row(1), row(2), row(3), row(4)], out);
                 }
             },
         );
