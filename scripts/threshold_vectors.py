@@ -28,6 +28,10 @@ for k in range(6):
     add(f"skewed{k}", x.astype(np.uint8).reshape(50, 100))
 add("two values", np.array([[10, 10, 200, 200]], dtype=np.uint8))
 add("constant", np.full((4, 4), 77, dtype=np.uint8))
+# Mostly 1s with a few 0s: OpenCV's triangle level is -1 here.
+edge = np.ones((20, 20), dtype=np.uint8)
+edge[0, :3] = 0
+add("triangle -1", edge)
 json.dump({"opencv": cv2.__version__, "cases": cases}, open("tests/data/threshold_levels.json", "w"))
 print(len(cases), "cases")
 

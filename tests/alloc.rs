@@ -51,8 +51,11 @@ fn allocations_in(f: impl FnOnce()) -> usize {
 fn warmed_up_ops_do_not_allocate() {
     // One test function: the counter is process-wide, so nothing else may run meanwhile.
     let (w, h) = (640, 480);
-    for threads in [1, 2] {
-        let pool = frameline::bench::thread_pool(threads).unwrap();
+    // Both pools live to the end: a pool dropped mid-test would free and allocate on its
+    // exiting threads while another op is being counted.
+    let pools = [1, 2].map(|threads| frameline::bench::thread_pool(threads).unwrap());
+    for pool in &pools {
+        let threads = pool.current_num_threads();
         for spec in REGISTRY {
             let (mut op, _) = spec.build::<&str>(&[]).unwrap();
             let input = op.bench_input(w, h).unwrap();

@@ -392,7 +392,7 @@ fn apply_runs_the_filter_ops_on_files() {
         "method",
     );
     assert_one_line_error(
-        &["apply", "box", "-p", "ksize=300", i, "x.png"],
+        &["apply", "box", "-p", "ksize=5000", i, "x.png"],
         &[],
         "ksize",
     );

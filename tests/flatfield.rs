@@ -41,7 +41,7 @@ fn corrections_match_float_references() {
                     );
                     let got = f64::from(out.get(x, y).unwrap());
                     let got8 = out8.get(x, y).unwrap();
-                    if f <= d {
+                    if f <= d || (f - d) * 16.0 < f64::from(ff.mean_range()) * (1.0 - 1e-6) {
                         assert_eq!((got, got8), (0.0, 0), "dead pixel reads 0");
                         continue;
                     }
@@ -68,6 +68,20 @@ fn corrections_match_float_references() {
             }
         }
     }
+}
+
+#[test]
+fn weak_pixels_are_dead_not_wrong() {
+    // Dark 10 everywhere; one pixel responds with 1 gray level against a mean near 200.
+    let dark = Image::filled(8, 2, 10.0f32).unwrap();
+    let flat = Image::from_fn(8, 2, |x, y| if (x, y) == (3, 1) { 11.0 } else { 210.0 }).unwrap();
+    let ff = FlatField::from_means(&dark.as_view(), &flat.as_view()).unwrap();
+    let raw = Image::filled(8, 2, 111u8).unwrap();
+    let mut out = Image::<f32>::new(8, 2).unwrap();
+    ff.apply_f32(&raw.as_view(), &mut out.as_view_mut())
+        .unwrap();
+    assert_eq!(out.get(3, 1), Some(0.0));
+    assert!((out.get(0, 0).unwrap() - 0.505).abs() < 1e-3);
 }
 
 #[test]

@@ -191,7 +191,7 @@ fn borders_on_tiny_images() {
     ];
     for border in borders {
         for (w, h) in [(1, 1), (1, 9), (9, 1), (2, 3), (4, 4), (40, 3)] {
-            for k in [3, 5, 9, 31] {
+            for k in [3, 5, 9, 31, 33, 65] {
                 let p = GaussianParams::new(k, 0.0).with_border(border);
                 let src = random_u8(w, h, 3).unwrap();
                 for level in levels() {
@@ -232,9 +232,11 @@ fn large_kernels_stay_within_one() {
     let src = Image::from_fn(300, 21, |x, y| if (x / 7 + y) % 2 == 0 { 255 } else { 0 }).unwrap();
     for k in [3, 15, 31, 33, 63, 101, 255] {
         let p = GaussianParams::new(k, 0.0).with_method(GaussianMethod::Direct);
-        let got = blur_u8(SimdLevel::best(), &src.as_view(), p);
-        assert_u8_near_reference(&src.as_view(), &got, &p, &format!("k{k}"));
-        assert_eq!(got, blur_u8(SimdLevel::Scalar, &src.as_view(), p));
+        let want = blur_u8(SimdLevel::Scalar, &src.as_view(), p);
+        assert_u8_near_reference(&src.as_view(), &want, &p, &format!("k{k}"));
+        for level in levels() {
+            assert_eq!(blur_u8(level, &src.as_view(), p), want, "{level} k{k}");
+        }
     }
 }
 
@@ -395,4 +397,33 @@ fn box_cascade_matches_sigma_and_stays_close_to_the_exact_gaussian() {
             GaussianParams::new(151, 0.0).with_method(GaussianMethod::Boxes)
         )
     );
+}
+
+#[test]
+fn the_box_cascade_only_takes_reflect101_and_tiny_sigmas_are_impulses() {
+    // Other borders: an explicit cascade is refused, auto stays exact (direct).
+    let replicate = GaussianParams::new(151, 0.0).with_border(Border::Replicate);
+    assert!(matches!(
+        GaussianBlur::new(replicate.with_method(GaussianMethod::Boxes)),
+        Err(Error::BadParam { .. })
+    ));
+    let src = random_u8(60, 40, 2).unwrap();
+    let got = blur_u8(SimdLevel::best(), &src.as_view(), replicate);
+    assert_u8_near_reference(&src.as_view(), &got, &replicate, "auto k151 replicate");
+    // A sigma whose square underflows: the identity, not NaN.
+    for k in [3, 33] {
+        let p = GaussianParams::new(k, 1e-300);
+        assert_eq!(blur_u8(SimdLevel::best(), &src.as_view(), p), src, "k{k}");
+        let f = random_image(DType::F32, 20, 10, 1).unwrap();
+        let f = f.as_view().typed::<f32>().unwrap();
+        assert_eq!(blur_f32(SimdLevel::best(), &f, p), f.to_image(), "f32 k{k}");
+    }
+    // Sigmas beyond the limit are refused with a message naming sigma.
+    let err = GaussianBlur::new(GaussianParams::new(0, 1e9)).unwrap_err();
+    assert!(err.to_string().contains("sigma"), "{err}");
+    // Large u8 sigmas work through the cascade (box sums beyond 255 wide).
+    let mut plan = GaussianBlur::new(GaussianParams::new(0, 200.0)).unwrap();
+    let mut out = Image::<u8>::new(60, 40).unwrap();
+    plan.apply_u8(&src.as_view(), &mut out.as_view_mut())
+        .unwrap();
 }

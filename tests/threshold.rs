@@ -153,13 +153,39 @@ fn otsu_and_triangle_pick_the_same_levels_as_opencv() {
             "otsu {name}"
         );
         assert_eq!(
-            u64::from(triangle_level(&hist)),
-            case["triangle"].as_u64().unwrap(),
+            i64::from(triangle_level(&hist)),
+            case["triangle"].as_i64().unwrap(),
             "triangle {name}"
         );
     }
     assert_eq!(otsu_level(&[0; 256]), 0);
     assert_eq!(triangle_level(&[0; 256]), 0);
+}
+
+#[test]
+fn a_level_of_minus_one_puts_every_pixel_above() {
+    use frameline::kernels::threshold::threshold_u8_level;
+    let src = Image::from_fn(5, 3, |x, y| (x * 40 + y) as u8).unwrap();
+    let mut out = Image::<u8>::new(5, 3).unwrap();
+    let cases: [(ThresholdKind, fn(u8) -> u8); 5] = [
+        (ThresholdKind::Binary, |_| 200),
+        (ThresholdKind::BinaryInv, |_| 0),
+        (ThresholdKind::Trunc, |_| 0),
+        (ThresholdKind::ToZero, |v| v),
+        (ThresholdKind::ToZeroInv, |_| 0),
+    ];
+    for (kind, want) in cases {
+        threshold_u8_level(&src.as_view(), &mut out.as_view_mut(), -1, 200, kind).unwrap();
+        for y in 0..3 {
+            for x in 0..5 {
+                assert_eq!(
+                    out.get(x, y).unwrap(),
+                    want(src.get(x, y).unwrap()),
+                    "{kind:?}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

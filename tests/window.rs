@@ -309,12 +309,12 @@ fn bad_sizes_are_errors() {
         BoxFilter::new((0, 3), Border::Reflect101),
         Err(Error::BadParam { .. })
     ));
-    let mut plan = BoxFilter::new((300, 3), Border::Reflect101).unwrap();
+    // The widest boxes still sum exactly in u32 on u8 images (4095² · 255 < 2³²).
+    let mut plan = BoxFilter::new((4095, 4095), Border::Reflect101).unwrap();
     let mut out = Image::<u8>::new(8, 8).unwrap();
-    assert!(matches!(
-        plan.mean_u8(&src.as_view(), &mut out.as_view_mut()),
-        Err(Error::BadParam { .. })
-    ));
+    plan.mean_u8(&src.as_view(), &mut out.as_view_mut())
+        .unwrap();
+    assert!(BoxFilter::new((4096, 3), Border::Reflect101).is_err());
     let mut small = Image::<u8>::new(8, 7).unwrap();
     let mut plan = BoxFilter::new((3, 3), Border::Reflect101).unwrap();
     assert!(matches!(

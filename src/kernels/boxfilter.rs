@@ -3,16 +3,19 @@
 //! is `sum · (1/n)` in f32 rounded half to even, as OpenCV's `boxFilter` does. Even sizes
 //! anchor like OpenCV (the extra row and column lie above and left of the centre).
 
-use crate::autovectorized;
 use crate::image::{DType, Pixel};
 use crate::image::{ImageView, ImageViewMut, check_same_size};
 use crate::kernels::border::Border;
 use crate::kernels::window::{Emit, Scratches, Window, WindowPixel, window_sums};
+use crate::simd::autovectorized;
 use crate::simd::{self, SimdLevel};
 use crate::{Error, Result};
 
-/// Largest window side for u8 images: sums (also of squares) stay exact in u32.
+/// Largest window side for local statistics of u8 images: sums of squares stay exact
+/// in u32.
 pub const MAX_KSIZE_U8: usize = 255;
+/// Largest window area for box sums of u8 images: `255 · kx · ky` stays exact in u32.
+pub const MAX_AREA_U8: usize = (u32::MAX / 255) as usize;
 /// Largest window side for f32 images.
 pub const MAX_KSIZE: usize = 4095;
 
@@ -59,6 +62,18 @@ autovectorized! {
     }
 }
 
+/// Errors unless u8 box sums over a `kx`×`ky` window fit u32.
+pub(crate) fn check_area_u8((kx, ky): (usize, usize)) -> Result<()> {
+    if kx * ky <= MAX_AREA_U8 {
+        Ok(())
+    } else {
+        Err(Error::bad_param(
+            "ksize",
+            format!("{kx}x{ky} is too large for u8 sums (at most {MAX_AREA_U8} pixels)"),
+        ))
+    }
+}
+
 /// Checks a window side for pixels whose limit is `max`.
 pub(crate) fn check_ksize(name: &str, k: usize, max: usize) -> Result<()> {
     if (1..=max).contains(&k) {
@@ -80,7 +95,7 @@ pub struct BoxFilter {
 }
 
 impl BoxFilter {
-    /// A `kx`×`ky` box (1..=[`MAX_KSIZE`]; u8 images allow up to [`MAX_KSIZE_U8`]).
+    /// A `kx`×`ky` box (1..=[`MAX_KSIZE`]; for u8 images `kx·ky` up to [`MAX_AREA_U8`]).
     pub fn new(ksize: (usize, usize), border: Border) -> Result<Self> {
         check_ksize("ksize", ksize.0, MAX_KSIZE)?;
         check_ksize("ksize_y", ksize.1, MAX_KSIZE)?;
@@ -106,8 +121,7 @@ impl BoxFilter {
     }
 
     fn check_u8(&self) -> Result<()> {
-        check_ksize("ksize", self.ksize.0, MAX_KSIZE_U8)?;
-        check_ksize("ksize_y", self.ksize.1, MAX_KSIZE_U8)
+        check_area_u8(self.ksize)
     }
 
     /// Checks the level, the window against the pixel type and the sizes, then streams

@@ -13,8 +13,8 @@
 //! provisional labels, in raster order), then united along the strip borders: the final
 //! labels and statistics are identical to the single-threaded ones.
 
-use crate::autovectorized;
 use crate::image::{ImageView, ImageViewMut, check_same_size};
+use crate::simd::autovectorized;
 use crate::simd::{self, SimdLevel};
 use crate::{Error, Result};
 

@@ -11,11 +11,13 @@
 //! Outputs: f32 is the textbook ratio (1.0 where raw equals flat; negative below dark);
 //! u8 is `raw − dark` scaled by the gain, i.e. the picture the sensor would give if
 //! every pixel had the mean response, rounded and saturated. Pixels whose flat is not
-//! above their dark (dead or saturated at calibration) have gain 0 and read 0.
+//! above their dark, or whose response is below 1/16 of the mean (beyond the gain map's
+//! range), count as dead: gain 0, they read 0. Dark levels are clamped to 0..=255 (the
+//! raw data's range) before anything is derived from them.
 
-use crate::autovectorized;
 use crate::image::{Image, ImageView, ImageViewMut, Pixel, check_same_size};
 use crate::kernels::parallel;
+use crate::simd::autovectorized;
 use crate::simd::{self, SimdLevel};
 use crate::{Error, Result};
 
@@ -104,6 +106,7 @@ impl FlatField {
                         "dark and flat levels must be finite",
                     ));
                 }
+                let d = d.clamp(0.0, 255.0);
                 if f > d {
                     total += f64::from(f - d);
                     count += 1;
@@ -122,13 +125,13 @@ impl FlatField {
         for y in 0..h {
             let (d, f) = (dark.row(y), flat.row(y));
             for x in 0..w {
-                dark_q.row_mut(y)[x] =
-                    (d[x].clamp(0.0, 255.0) * (1 << DARK_BITS) as f32).round() as u16;
-                let range = f[x] - d[x];
-                gain_q.row_mut(y)[x] = if range > 0.0 {
-                    (mean_range / range * (1 << GAIN_BITS) as f32)
-                        .round()
-                        .min(f32::from(u16::MAX)) as u16
+                let dark = d[x].clamp(0.0, 255.0);
+                dark_q.row_mut(y)[x] = (dark * (1 << DARK_BITS) as f32).round() as u16;
+                let range = f[x] - dark;
+                let gain = (mean_range / range * (1 << GAIN_BITS) as f32).round();
+                // Dead: no response, or too weak for the gain map (see the module docs).
+                gain_q.row_mut(y)[x] = if range > 0.0 && gain <= f32::from(u16::MAX) {
+                    gain as u16
                 } else {
                     0
                 };

@@ -6,11 +6,11 @@
 //! Sums are exact for u8 (u32) and f64 for f32; the per-pixel arithmetic is f64, so the
 //! cancellation in E[x²] − E[x]² costs nothing visible in the f32 result.
 
-use crate::autovectorized;
 use crate::image::{ImageView, ImageViewMut, check_same_size};
 use crate::kernels::border::Border;
 use crate::kernels::boxfilter::{MAX_KSIZE, MAX_KSIZE_U8, check_ksize};
 use crate::kernels::window::{Scratches, Window, WindowPixel, window_sums};
+use crate::simd::autovectorized;
 use crate::simd::{self, SimdLevel};
 use crate::{DType, Error, Result};
 

@@ -8,10 +8,10 @@
 //! middle, the smallest high) of three adjacent columns. 5×5 runs Batcher's odd–even
 //! merge network on the 25 values, pruned to the 113 comparators that decide the middle.
 
-use crate::autovectorized;
 use crate::image::{ImageView, ImageViewMut, check_same_size};
 use crate::kernels::border::{Border, pad_row};
 use crate::kernels::parallel;
+use crate::simd::autovectorized;
 use crate::simd::{self, SimdLevel};
 use crate::{Error, Result};
 

@@ -11,10 +11,10 @@
 //! level from one source (`autovectorized!`): bit-identical across levels. Pixels
 //! outside the image do not take part (OpenCV's default border for morphology).
 
-use crate::autovectorized;
 use crate::image::{Image, ImageView, ImageViewMut, check_same_size};
 use crate::kernels::border::{Border, pad_row};
 use crate::kernels::parallel;
+use crate::simd::autovectorized;
 use crate::simd::{self, SimdLevel};
 use crate::{Error, Result};
 

@@ -8,9 +8,9 @@
 //! pipeline; blocks run in parallel on rayon. Every lane does exactly the scalar
 //! reference's operations, so results are bit-identical to it.
 
-use crate::autovectorized;
 use crate::image::{ImageView, ImageViewMut, check_same_size};
 use crate::kernels::parallel;
+use crate::simd::autovectorized;
 use crate::simd::{self, SimdLevel};
 use crate::{Error, Result};
 

@@ -8,8 +8,8 @@
 //! sub-histograms, so repeated values do not serialize on one counter (store-to-load
 //! forwarding); bands of rows are counted in parallel and summed, which is exact.
 
-use crate::autovectorized;
 use crate::image::{ImageView, ImageViewMut, check_same_size};
+use crate::simd::autovectorized;
 use crate::simd::{self, SimdLevel};
 use crate::{Error, Result};
 
@@ -248,8 +248,9 @@ pub fn otsu_level(hist: &Histogram) -> u8 {
 }
 
 /// The triangle level (Zack et al.), as OpenCV's `THRESH_TRIANGLE` computes it: the bin
-/// farthest from the line joining the histogram's peak to its far end.
-pub fn triangle_level(hist: &Histogram) -> u8 {
+/// farthest from the line joining the histogram's peak to its far end. Like OpenCV's,
+/// it can be −1 (every pixel above it); [`threshold_u8_level`] takes such levels.
+pub fn triangle_level(hist: &Histogram) -> i32 {
     const N: usize = 256;
     let mut h = *hist;
     let Some(mut left) = h.iter().position(|&c| c > 0) else {
@@ -283,8 +284,33 @@ pub fn triangle_level(hist: &Histogram) -> u8 {
             thresh = i;
         }
     }
-    let thresh = thresh.saturating_sub(1);
-    (if flipped { N - 1 - thresh } else { thresh }) as u8
+    let thresh = thresh as i32 - 1;
+    if flipped {
+        (N - 1) as i32 - thresh
+    } else {
+        thresh
+    }
+}
+
+/// [`threshold_u8`] at a level in −1..=255 (as automatic methods may return): −1 puts
+/// every pixel above (`trunc` then writes 0, the level saturated to u8, as OpenCV does).
+pub fn threshold_u8_level(
+    src: &ImageView<'_, u8>,
+    dst: &mut ImageViewMut<'_, u8>,
+    level: i32,
+    max: u8,
+    kind: ThresholdKind,
+) -> Result<()> {
+    if level >= 0 {
+        return threshold_u8(src, dst, level.min(255) as u8, max, kind);
+    }
+    check_same_size("output", src.size(), dst.size())?;
+    match kind {
+        ThresholdKind::Binary => dst.fill(max),
+        ThresholdKind::ToZero => dst.copy_from(src)?,
+        ThresholdKind::BinaryInv | ThresholdKind::Trunc | ThresholdKind::ToZeroInv => dst.fill(0),
+    }
+    Ok(())
 }
 
 /// Otsu's level of `src`, then `dst = kind(src, level, max)`; returns the level.

@@ -9,11 +9,11 @@
 //! [`RESYNC_ROWS`] rows at fixed positions, so float results do not depend on how
 //! rows are split among threads.
 
-use crate::autovectorized;
 use crate::image::{ImageView, ImageViewMut, Pixel};
 use crate::kernels::border::{Border, pad_row};
 use crate::kernels::parallel;
 use crate::simd::SimdLevel;
+use crate::simd::autovectorized;
 
 /// Column sums restart from the ring at every multiple of this row.
 pub(crate) const RESYNC_ROWS: usize = 64;

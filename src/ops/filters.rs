@@ -3,7 +3,7 @@
 use super::{Op, OpSpec, ParamSpec, Params};
 use crate::image::{AnyView, AnyViewMut, DType};
 use crate::kernels::border::Border;
-use crate::kernels::boxfilter::{BoxFilter, MAX_KSIZE_U8, check_ksize};
+use crate::kernels::boxfilter::{BoxFilter, MAX_KSIZE_U8, check_area_u8, check_ksize};
 use crate::kernels::gaussian::{GaussianBlur, GaussianMethod, GaussianParams};
 use crate::kernels::integral::integral_u8;
 use crate::kernels::localstats::{LocalStats, LocalThreshold};
@@ -142,8 +142,7 @@ pub const BOX: OpSpec = OpSpec {
         let normalize = p.int("normalize", 0, 1)? == 1;
         let plan = BoxFilter::new((k, ky), border(p)?)?;
         if dtype == DType::U8 {
-            check_ksize("ksize", k, MAX_KSIZE_U8)?;
-            check_ksize("ksize_y", ky, MAX_KSIZE_U8)?;
+            check_area_u8((k, ky))?;
         }
         Ok(Box::new(BoxOp {
             dtype,

@@ -10,7 +10,8 @@ use crate::kernels::median::Median;
 use crate::kernels::morphology::{MAX_KSIZE as MORPH_MAX_KSIZE, MorphOp, Morphology};
 use crate::kernels::scan::row_ema;
 use crate::kernels::threshold::{
-    ThresholdKind, histogram, otsu_level, threshold_f32, threshold_u8, triangle_level,
+    ThresholdKind, histogram, otsu_level, threshold_f32, threshold_u8, threshold_u8_level,
+    triangle_level,
 };
 use crate::{Error, Result};
 
@@ -146,9 +147,9 @@ impl Op for OtsuOp {
         let level = if self.triangle {
             triangle_level(&hist)
         } else {
-            otsu_level(&hist)
+            i32::from(otsu_level(&hist))
         };
-        threshold_u8(&src, &mut dst.typed()?, level, self.max, self.kind)
+        threshold_u8_level(&src, &mut dst.typed()?, level, self.max, self.kind)
     }
 }
 

@@ -56,8 +56,22 @@ impl SimdLevel {
             .ok_or_else(|| Error::UnknownSimdLevel(name.to_string()))
     }
 
-    /// True when this CPU (and this build's architecture) can run the level.
+    /// True when this CPU (and this build's architecture) can run the level. Detected once
+    /// per process; afterwards one load and a bit test.
     pub fn is_supported(self) -> bool {
+        static MASK: OnceLock<u8> = OnceLock::new();
+        let mask = *MASK.get_or_init(|| {
+            ALL.iter()
+                .enumerate()
+                .filter(|(_, l)| l.detect())
+                .fold(0u8, |m, (i, _)| m | 1 << i)
+        });
+        let index = ALL.iter().position(|&l| l == self).expect("in ALL");
+        mask & (1 << index) != 0
+    }
+
+    /// The actual feature detection behind [`Self::is_supported`].
+    fn detect(self) -> bool {
         match self {
             SimdLevel::Scalar => true,
             #[cfg(target_arch = "aarch64")]
@@ -74,12 +88,12 @@ impl SimdLevel {
                     && std::arch::is_x86_feature_detected!("avx512cd")
                     && std::arch::is_x86_feature_detected!("avx512dq")
                     && std::arch::is_x86_feature_detected!("avx512vl")
-                    && SimdLevel::Avx2.is_supported()
+                    && SimdLevel::Avx2.detect()
             }
             #[cfg(target_arch = "x86_64")]
             SimdLevel::Avx512Vbmi => {
-                SimdLevel::Avx512.is_supported()
-                    && std::arch::is_x86_feature_detected!("avx512vbmi")
+                // detect(), never is_supported(): this runs inside its one-time init.
+                SimdLevel::Avx512.detect() && std::arch::is_x86_feature_detected!("avx512vbmi")
             }
             #[allow(unreachable_patterns)]
             _ => false,
@@ -252,42 +266,43 @@ pub fn cpu_model() -> String {
 }
 
 /// Calls the per-ISA variant of a row function in the calling kernel module
-/// (`avx512::f`, `avx2::f`, `neon::f`, else `scalar::f`) for an already checked level.
-/// All variants share one signature. Kernel modules use this and nothing else to pick
-/// an ISA, so dispatch reads the same everywhere.
-#[macro_export]
-#[doc(hidden)]
+/// (`avx512::f`, `avx2::f`, `neon::f`, else `scalar::f`). All variants share one
+/// signature. Kernel modules use this and nothing else to pick an ISA, so dispatch reads
+/// the same everywhere. A level the CPU lacks falls back to scalar: the check is cached
+/// feature detection, cheap next to a row of work, and keeps every call sound whoever
+/// passes the level.
 macro_rules! dispatch {
-    ($level:expr => $f:ident($($arg:expr),* $(,)?)) => {
-        match $level {
+    ($level:expr => $f:ident($($arg:expr),* $(,)?)) => {{
+        let level: $crate::simd::SimdLevel = $level;
+        match level {
             #[cfg(target_arch = "x86_64")]
-            $crate::simd::SimdLevel::Avx512 | $crate::simd::SimdLevel::Avx512Vbmi => {
-                // SAFETY: callers pass a level that passed `SimdLevel::check`, so the CPU
-                // has AVX-512 F/BW/CD/DQ/VL.
+            $crate::simd::SimdLevel::Avx512 | $crate::simd::SimdLevel::Avx512Vbmi
+                if $crate::simd::SimdLevel::Avx512.is_supported() =>
+            {
+                // SAFETY: the guard just checked that the CPU has AVX-512 F/BW/CD/DQ/VL.
                 unsafe { avx512::$f($($arg),*) }
             }
             #[cfg(target_arch = "x86_64")]
-            $crate::simd::SimdLevel::Avx2 => {
-                // SAFETY: as above: the CPU has AVX2 and FMA.
+            $crate::simd::SimdLevel::Avx2 if level.is_supported() => {
+                // SAFETY: the guard just checked that the CPU has AVX2 and FMA.
                 unsafe { avx2::$f($($arg),*) }
             }
             #[cfg(target_arch = "aarch64")]
-            $crate::simd::SimdLevel::Neon => {
-                // SAFETY: as above: the CPU has NEON.
+            $crate::simd::SimdLevel::Neon if level.is_supported() => {
+                // SAFETY: the guard just checked that the CPU has NEON.
                 unsafe { neon::$f($($arg),*) }
             }
             _ => scalar::$f($($arg),*),
         }
-    };
+    }};
 }
+pub(crate) use dispatch;
 
 /// Defines `fn $name(level, args...)` whose plain-Rust body is compiled once per SIMD
 /// level (with that level's target features, so LLVM vectorizes it for AVX-512, AVX2 or
 /// NEON) and dispatched by `level`. For loops without cross-lane tricks this gives real
 /// SIMD with a single source, which is also the scalar reference: every level runs the
 /// same operations in the same order, so results are bit-identical, floats included.
-#[macro_export]
-#[doc(hidden)]
 macro_rules! autovectorized {
     ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
         $(#[$meta])*
@@ -305,18 +320,20 @@ macro_rules! autovectorized {
             fn neon($($arg: $ty),*) { body($($arg),*) }
             match level {
                 #[cfg(target_arch = "x86_64")]
-                $crate::simd::SimdLevel::Avx512 | $crate::simd::SimdLevel::Avx512Vbmi => {
-                    // SAFETY: callers pass a level that passed `SimdLevel::check`.
+                $crate::simd::SimdLevel::Avx512 | $crate::simd::SimdLevel::Avx512Vbmi
+                    if $crate::simd::SimdLevel::Avx512.is_supported() =>
+                {
+                    // SAFETY: the guard just checked that the CPU has these features.
                     unsafe { avx512($($arg),*) }
                 }
                 #[cfg(target_arch = "x86_64")]
-                $crate::simd::SimdLevel::Avx2 => {
-                    // SAFETY: as above: the CPU has AVX2 and FMA.
+                $crate::simd::SimdLevel::Avx2 if level.is_supported() => {
+                    // SAFETY: the guard just checked that the CPU has AVX2 and FMA.
                     unsafe { avx2($($arg),*) }
                 }
                 #[cfg(target_arch = "aarch64")]
-                $crate::simd::SimdLevel::Neon => {
-                    // SAFETY: as above: the CPU has NEON.
+                $crate::simd::SimdLevel::Neon if level.is_supported() => {
+                    // SAFETY: the guard just checked that the CPU has NEON.
                     unsafe { neon($($arg),*) }
                 }
                 _ => body($($arg),*),
@@ -324,6 +341,7 @@ macro_rules! autovectorized {
         }
     };
 }
+pub(crate) use autovectorized;
 
 #[cfg(test)]
 mod tests {

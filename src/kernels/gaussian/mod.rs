@@ -27,15 +27,18 @@ pub mod boxes;
 mod neon;
 pub mod scalar;
 
-use crate::dispatch;
 use crate::image::{DType, ImageView, ImageViewMut, Pixel, check_same_size};
 use crate::kernels::border::{Border, pad_row};
 use crate::kernels::parallel;
+use crate::simd::dispatch;
 use crate::simd::{self, SimdLevel};
 use crate::{Error, Result};
 
 /// Largest kernel size accepted (per axis).
 pub const MAX_KSIZE: usize = 2047;
+
+/// Largest sigma accepted (the box cascade's widths stay within the box filter's limits).
+pub const MAX_SIGMA: f64 = 1000.0;
 
 /// Runs `$body` with `$R` bound to the constant equal to `$r` (0..=15), so row passes
 /// can be unrolled per kernel radius.
@@ -217,10 +220,10 @@ impl GaussianParams {
         let (sx, sy) = self.sigma;
         let sy = if sy == 0.0 { sx } else { sy };
         for (name, s) in [("sigma", sx), ("sigma_y", sy)] {
-            if !s.is_finite() || s < 0.0 {
+            if !(0.0..=MAX_SIGMA).contains(&s) {
                 return Err(Error::bad_param(
                     name,
-                    format!("must be >= 0 and finite, got {s}"),
+                    format!("must be in 0..={MAX_SIGMA}, got {s}"),
                 ));
             }
         }
@@ -265,6 +268,11 @@ pub fn gaussian_kernel(ksize: usize, sigma: f64) -> Result<Vec<f64>> {
             7 => Some(&[
                 0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125,
             ]),
+            // OpenCV 5 added a fixed 9-tap table.
+            9 => Some(&[
+                0.015625, 0.05078125, 0.1171875, 0.19921875, 0.234375, 0.19921875, 0.1171875,
+                0.05078125, 0.015625,
+            ]),
             _ => None,
         };
         if let Some(k) = fixed {
@@ -277,8 +285,15 @@ pub fn gaussian_kernel(ksize: usize, sigma: f64) -> Result<Vec<f64>> {
         0.3 * ((ksize as f64 - 1.0) * 0.5 - 1.0) + 0.8
     };
     let r = (ksize / 2) as f64;
+    let two_var = 2.0 * sigma * sigma;
+    if two_var < f64::MIN_POSITIVE {
+        // A sigma so small its square underflows: the kernel is a unit impulse.
+        return Ok((0..ksize)
+            .map(|i| if i == ksize / 2 { 1.0 } else { 0.0 })
+            .collect());
+    }
     let raw: Vec<f64> = (0..ksize)
-        .map(|i| (-(i as f64 - r).powi(2) / (2.0 * sigma * sigma)).exp())
+        .map(|i| (-(i as f64 - r).powi(2) / two_var).exp())
         .collect();
     let sum: f64 = raw.iter().sum();
     Ok(raw.into_iter().map(|v| v / sum).collect())
@@ -366,8 +381,17 @@ impl GaussianBlur {
         let (kx8, ky8) = params.kernels(DType::U8)?;
         let (kxf, kyf) = params.kernels(DType::F32)?;
         let f32s = |k: &[f64]| k.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+        // Each box re-pads its input; only reflect-101 composes into the reflected
+        // Gaussian, so other borders always take the direct path.
+        let reflect = params.border == Border::Reflect101;
+        if params.method == GaussianMethod::Boxes && !reflect {
+            return Err(Error::bad_param(
+                "method",
+                "the box cascade supports border=reflect101 only",
+            ));
+        }
         let takes_boxes = |kx: usize, ky: usize, from: usize| match params.method {
-            GaussianMethod::Auto => kx.max(ky) >= from,
+            GaussianMethod::Auto => reflect && kx.max(ky) >= from,
             GaussianMethod::Direct => false,
             GaussianMethod::Boxes => true,
         };

@@ -20,8 +20,8 @@ pub mod scalar;
 
 use crate::image::{ImageView, ImageViewMut};
 use crate::simd::{self, SimdLevel};
+use crate::simd::{autovectorized, dispatch};
 use crate::{Error, Result};
-use crate::{autovectorized, dispatch};
 
 /// Most u8 pixels whose sum fits a u32.
 pub const MAX_PIXELS_U32: usize = (u32::MAX / 255) as usize;
