@@ -167,7 +167,8 @@ fn a_level_of_minus_one_puts_every_pixel_above() {
     use frameline::kernels::threshold::threshold_u8_level;
     let src = Image::from_fn(5, 3, |x, y| (x * 40 + y) as u8).unwrap();
     let mut out = Image::<u8>::new(5, 3).unwrap();
-    let cases: [(ThresholdKind, fn(u8) -> u8); 5] = [
+    type Expect = fn(u8) -> u8;
+    let cases: [(ThresholdKind, Expect); 5] = [
         (ThresholdKind::Binary, |_| 200),
         (ThresholdKind::BinaryInv, |_| 0),
         (ThresholdKind::Trunc, |_| 0),
