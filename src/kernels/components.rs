@@ -9,9 +9,10 @@
 //! provisional label as the root, so final labels follow the raster order of each
 //! component's first pixel, as OpenCV's do: results compare one to one.
 //!
-//! In parallel, horizontal strips are labeled independently (each from its own range of
-//! provisional labels, in raster order), then united along the strip borders: the final
-//! labels and statistics are identical to the single-threaded ones.
+//! In parallel, horizontal strips are labeled independently (each numbering its own
+//! provisional labels, in raster order; strip by strip they form one global sequence),
+//! then united along the strip borders: the final labels and statistics are identical to
+//! the single-threaded ones. Label arrays grow with the labels actually used.
 
 use crate::image::{ImageView, ImageViewMut, check_same_size};
 use crate::simd::autovectorized;
@@ -109,6 +110,10 @@ struct Strip {
     masks: Vec<u64>,
     /// Index into `runs` where each row of the strip starts (plus one past the end).
     row_start: Vec<usize>,
+    /// Union-find over this strip's provisional labels (local numbers, from 0).
+    parent: Vec<u32>,
+    /// Statistics gathered per provisional label.
+    acc: Vec<Acc>,
 }
 
 autovectorized! {
@@ -158,38 +163,28 @@ fn for_each_run(masks: &[u64], width: usize, mut run: impl FnMut(u32, u32)) {
 /// Labels rows `y0..y1` of `src` into `strip` (runs), with provisional labels from
 /// `base` (global numbers; `parent` and `acc` are this strip's slices, indexed from
 /// `base`). Returns the next free label.
-fn label_strip(
-    job: Job,
-    src: &ImageView<'_, u8>,
-    (y0, y1): (usize, usize),
-    base: u32,
-    strip: &mut Strip,
-    parent: &mut [u32],
-    acc: &mut [Acc],
-) -> u32 {
+fn label_strip(job: Job, src: &ImageView<'_, u8>, (y0, y1): (usize, usize), strip: &mut Strip) {
     let (level, reach) = (job.level, u32::from(job.conn == Connectivity::Eight));
-    let local = |l: u32| (l - base) as usize;
-    let find = |parent: &mut [u32], mut x: u32| {
-        while parent[local(x)] != x {
-            let p = parent[local(x)];
-            parent[local(x)] = parent[local(p)];
-            x = p;
-        }
-        x
-    };
-    strip.runs.clear();
-    strip.row_start.clear();
-    strip.masks.resize(src.width().div_ceil(64), 0);
-    let mut next = base;
+    let Strip {
+        runs,
+        masks,
+        row_start,
+        parent,
+        acc,
+    } = strip;
+    runs.clear();
+    row_start.clear();
+    parent.clear();
+    acc.clear();
+    masks.resize(src.width().div_ceil(64), 0);
     let mut prev = 0..0;
     for y in y0..y1 {
         let row = src.row(y);
-        let row_begin = strip.runs.len();
-        strip.row_start.push(row_begin);
+        let row_begin = runs.len();
+        row_start.push(row_begin);
         let w = row.len();
-        row_masks(level, row, &mut strip.masks[..w.div_ceil(64)]);
+        row_masks(level, row, &mut masks[..w.div_ceil(64)]);
         let mut k = prev.start;
-        let Strip { runs, masks, .. } = &mut *strip;
         for_each_run(&masks[..w.div_ceil(64)], w, |s, e| {
             // Runs above that touch [s − reach, e + reach): unite them all.
             while k < prev.end && runs[k].end + reach <= s {
@@ -203,19 +198,20 @@ fn label_strip(
                     label = above;
                 } else if above != label {
                     let (lo, hi) = (label.min(above), label.max(above));
-                    parent[local(hi)] = lo;
+                    parent[hi as usize] = lo;
                     label = lo;
                 }
                 j += 1;
             }
             let run = Acc::run(y as u32, s, e);
             if label == u32::MAX {
-                label = next;
-                parent[local(next)] = next;
-                acc[local(next)] = run;
-                next += 1;
+                // Grows only past the largest count seen: no allocation on later frames
+                // of the same kind, and memory follows the labels actually used.
+                label = parent.len() as u32;
+                parent.push(label);
+                acc.push(run);
             } else {
-                acc[local(label)].merge(&run);
+                acc[label as usize].merge(&run);
             }
             runs.push(Run {
                 y: y as u32,
@@ -224,10 +220,9 @@ fn label_strip(
                 label,
             });
         });
-        prev = row_begin..strip.runs.len();
+        prev = row_begin..runs.len();
     }
-    strip.row_start.push(strip.runs.len());
-    next
+    row_start.push(runs.len());
 }
 
 /// What every strip of one labeling shares.
@@ -235,40 +230,6 @@ fn label_strip(
 struct Job {
     level: SimdLevel,
     conn: Connectivity,
-    /// Rows per strip.
-    rows_per: usize,
-    /// Provisional labels reserved per strip.
-    per_strip: usize,
-}
-
-/// Labels the strips (recursively halved on rayon): strip `first + i` covers rows
-/// `(first + i)·rows_per..`, labels from `1 + (first + i)·per_strip`; `next[i]` receives
-/// its next free label.
-fn label_strips(
-    job: Job,
-    src: &ImageView<'_, u8>,
-    first: usize,
-    strips: &mut [Strip],
-    parent: &mut [u32],
-    acc: &mut [Acc],
-    next: &mut [u32],
-) {
-    if strips.len() == 1 {
-        let y0 = first * job.rows_per;
-        let y1 = (y0 + job.rows_per).min(src.height());
-        let base = (1 + first * job.per_strip) as u32;
-        next[0] = label_strip(job, src, (y0, y1), base, &mut strips[0], parent, acc);
-        return;
-    }
-    let half = strips.len() / 2;
-    let (s0, s1) = strips.split_at_mut(half);
-    let (p0, p1) = parent.split_at_mut(half * job.per_strip);
-    let (a0, a1) = acc.split_at_mut(half * job.per_strip);
-    let (n0, n1) = next.split_at_mut(half);
-    rayon::join(
-        || label_strips(job, src, first, s0, p0, a0, n0),
-        || label_strips(job, src, first + half, s1, p1, a1, n1),
-    );
 }
 
 fn find(parent: &mut [u32], mut x: u32) -> u32 {
@@ -285,6 +246,7 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
 fn paint_strips(
     labels: ImageViewMut<'_, u32>,
     strips: &[Strip],
+    offsets: &[u32],
     rows_per: usize,
     final_label: &[u32],
 ) {
@@ -292,20 +254,21 @@ fn paint_strips(
         let half = strips.len() / 2;
         if let Some((top, bottom)) = labels.split_at_row_mut(half * rows_per) {
             let (s0, s1) = strips.split_at(half);
+            let (o0, o1) = offsets.split_at(half);
             rayon::join(
-                || paint_strips(top, s0, rows_per, final_label),
-                || paint_strips(bottom, s1, rows_per, final_label),
+                || paint_strips(top, s0, o0, rows_per, final_label),
+                || paint_strips(bottom, s1, o1, rows_per, final_label),
             );
         }
         return;
     }
-    let strip = &strips[0];
+    let (strip, offset) = (&strips[0], offsets[0]);
     let mut labels = labels;
     for (r, out) in labels.rows_mut().enumerate() {
         // One streaming clear of the row, then the (short) runs.
         out.fill(0);
         for run in &strip.runs[strip.row_start[r]..strip.row_start[r + 1]] {
-            let label = final_label[run.label as usize];
+            let label = final_label[(offset + run.label) as usize];
             for v in &mut out[run.start as usize..run.end as usize] {
                 *v = label;
             }
@@ -317,16 +280,17 @@ fn paint_strips(
 const MAX_STRIPS: usize = 64;
 
 /// A reusable labeler: run lists, union-find arrays and statistics are kept between
-/// calls, so labeling frames of one size allocates nothing after the first.
+/// calls and grow with the labels actually used, so labeling frames of one kind
+/// allocates nothing after the first.
 #[derive(Debug)]
 pub struct Labeler {
     conn: Connectivity,
     strips: Vec<Strip>,
-    /// Union-find over provisional labels (global numbers; index 0 unused).
+    /// First global label of each strip's provisional labels.
+    offsets: Vec<u32>,
+    /// Union-find over all provisional labels (global numbers).
     parent: Vec<u32>,
-    acc: Vec<Acc>,
     final_label: Vec<u32>,
-    next: Vec<u32>,
     stats: Vec<ComponentStats>,
 }
 
@@ -335,10 +299,9 @@ impl Labeler {
         Labeler {
             conn,
             strips: Vec::new(),
+            offsets: Vec::new(),
             parent: Vec::new(),
-            acc: Vec::new(),
             final_label: Vec::new(),
-            next: Vec::new(),
             stats: Vec::new(),
         }
     }
@@ -359,8 +322,19 @@ impl Labeler {
         src: &ImageView<'_, u8>,
         labels: &mut ImageViewMut<'_, u32>,
     ) -> Result<&[ComponentStats]> {
+        use rayon::prelude::*;
         check_same_size("label image", src.size(), labels.size())?;
         let (w, h) = src.size();
+        // Provisional labels are u32: at most one per run, ceil(w/2) runs per row.
+        if w.div_ceil(2)
+            .checked_mul(h)
+            .is_none_or(|n| n >= u32::MAX as usize)
+        {
+            return Err(Error::TooLarge {
+                width: w,
+                height: h,
+            });
+        }
         let threads = rayon::current_num_threads();
         let want = if threads > 1 && w * h >= 1 << 18 {
             (threads * 2).min(MAX_STRIPS)
@@ -369,44 +343,36 @@ impl Labeler {
         };
         let rows_per = h.div_ceil(want.min(h));
         let strips = h.div_ceil(rows_per);
-        // At most one new provisional label per run and ceil(w/2) runs per row.
-        let per_strip = w.div_ceil(2) * rows_per;
-        let total = per_strip
-            .checked_mul(strips)
-            .and_then(|n| n.checked_add(1))
-            .filter(|&n| n < u32::MAX as usize)
-            .ok_or(Error::TooLarge {
-                width: w,
-                height: h,
-            })?;
         if self.strips.len() < strips {
             self.strips.resize_with(strips, Strip::default);
         }
-        if self.parent.len() < total {
-            self.parent.resize(total, 0);
-            self.acc.resize(total, Acc::run(0, 0, 1));
-            self.final_label.resize(total, 0);
-        }
-        self.next.resize(strips, 0);
         let job = Job {
             level: simd::level()?,
             conn: self.conn,
-            rows_per,
-            per_strip,
         };
-        label_strips(
-            job,
-            src,
-            0,
-            &mut self.strips[..strips],
-            &mut self.parent[1..total],
-            &mut self.acc[1..total],
-            &mut self.next,
-        );
+        self.strips[..strips]
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(i, strip)| {
+                let y0 = i * rows_per;
+                label_strip(job, src, (y0, (y0 + rows_per).min(h)), strip);
+            });
+        // Global numbering: strip i's local label l is offsets[i] + l (label 0 unused).
+        self.offsets.clear();
+        self.parent.clear();
+        self.parent.push(0);
+        for strip in &self.strips[..strips] {
+            let offset = self.parent.len() as u32;
+            self.offsets.push(offset);
+            self.parent.extend(strip.parent.iter().map(|&p| p + offset));
+        }
+        self.final_label.clear();
+        self.final_label.resize(self.parent.len(), 0);
         // Unite across strip borders: the last row of each strip with the first below.
         let reach = u32::from(self.conn == Connectivity::Eight);
         for i in 1..strips {
             let (upper, lower) = (&self.strips[i - 1], &self.strips[i]);
+            let (up_off, low_off) = (self.offsets[i - 1], self.offsets[i]);
             let last = upper.row_start[upper.row_start.len() - 2]..upper.runs.len();
             let first = lower.row_start[0]..lower.row_start[1.min(lower.row_start.len() - 1)];
             if last.is_empty()
@@ -422,10 +388,8 @@ impl Labeler {
                 }
                 let mut j = k;
                 while j < last.end && upper.runs[j].start < r.end + reach {
-                    let (a, b) = (
-                        find(&mut self.parent, upper.runs[j].label),
-                        find(&mut self.parent, r.label),
-                    );
+                    let a = find(&mut self.parent, upper.runs[j].label + up_off);
+                    let b = find(&mut self.parent, r.label + low_off);
                     let (lo, hi) = (a.min(b), a.max(b));
                     self.parent[hi as usize] = lo;
                     j += 1;
@@ -435,12 +399,11 @@ impl Labeler {
         // Final labels in order of each class's smallest provisional label (its first
         // pixel in raster order); statistics merged into them.
         self.stats.clear();
-        for i in 0..strips {
-            let base = 1 + i * per_strip;
-            for l in base..self.next[i] as usize {
-                let root = find(&mut self.parent, l as u32) as usize;
-                let a = self.acc[l];
-                if root == l {
+        for (strip, &offset) in self.strips[..strips].iter().zip(&self.offsets) {
+            for (l, a) in strip.acc.iter().enumerate() {
+                let g = offset as usize + l;
+                let root = find(&mut self.parent, g as u32) as usize;
+                if root == g {
                     self.stats.push(ComponentStats {
                         label: self.stats.len() as u32 + 1,
                         area: a.area,
@@ -451,10 +414,10 @@ impl Labeler {
                         centroid_x: a.sum_x as f64,
                         centroid_y: a.sum_y as f64,
                     });
-                    self.final_label[l] = self.stats.len() as u32;
+                    self.final_label[g] = self.stats.len() as u32;
                 } else {
                     let f = self.final_label[root];
-                    self.final_label[l] = f;
+                    self.final_label[g] = f;
                     let s = &mut self.stats[f as usize - 1];
                     let (x1, y1) = (
                         (s.left + s.width - 1).max(a.x1),
@@ -478,6 +441,7 @@ impl Labeler {
         paint_strips(
             labels.reborrow(),
             &self.strips[..strips],
+            &self.offsets,
             rows_per,
             &self.final_label,
         );
