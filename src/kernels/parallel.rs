@@ -23,14 +23,7 @@ pub(crate) fn for_each_band<S: Pixel, D: Pixel, F>(
     F: Fn(ImageView<'_, S>, ImageViewMut<'_, D>) + Sync,
 {
     debug_assert_eq!(src.size(), dst.size());
-    let threads = rayon::current_num_threads();
-    let pixels = src.width() * src.height();
-    if threads <= 1 || pixels < min_parallel_pixels {
-        return f(src, dst);
-    }
-    // About four bands per thread balances load without tiny tasks.
-    let band_rows = src.height().div_ceil(threads * 4).max(MIN_BAND_ROWS);
-    split(src, dst, band_rows, f);
+    for_each_band_at(src, dst, min_parallel_pixels, &|_, s, d| f(s, d));
 }
 
 /// [`for_each_band`], also passing each band's first row (for kernels that read
@@ -70,27 +63,6 @@ fn split_at<S: Pixel, D: Pixel, F>(
     rayon::join(
         || split_at(y0, s0, d0, band_rows, f),
         || split_at(y0 + mid, s1, d1, band_rows, f),
-    );
-}
-
-fn split<S: Pixel, D: Pixel, F>(
-    src: ImageView<'_, S>,
-    dst: ImageViewMut<'_, D>,
-    band_rows: usize,
-    f: &F,
-) where
-    F: Fn(ImageView<'_, S>, ImageViewMut<'_, D>) + Sync,
-{
-    let h = src.height();
-    if h < 2 * band_rows {
-        return f(src, dst);
-    }
-    let mid = h / 2;
-    let (s0, s1) = src.split_at_row(mid).expect("0 < mid < h");
-    let (d0, d1) = dst.split_at_row_mut(mid).expect("0 < mid < h");
-    rayon::join(
-        || split(s0, d0, band_rows, f),
-        || split(s1, d1, band_rows, f),
     );
 }
 
