@@ -50,6 +50,9 @@ pub trait WindowPixel: Pixel + sealed::Sealed {
 
 /// `col += row`.
 type ColAdd<A> = fn(SimdLevel, &mut [A], &[A]);
+/// Sums and sums of squares of one row.
+type HSumsBoth<P> =
+    fn(SimdLevel, &[P], usize, &mut [<P as WindowPixel>::Acc], &mut [<P as WindowPixel>::Acc]);
 /// `col = col + add − sub`.
 type ColUpdate<A> = fn(SimdLevel, &mut [A], &[A], &[A]);
 
@@ -58,8 +61,9 @@ type ColUpdate<A> = fn(SimdLevel, &mut [A], &[A], &[A]);
 pub struct AccKernels<P: WindowPixel> {
     /// `out[i] = Σ_{j<k} p[i+j]` (as accumulators).
     h_sums: fn(SimdLevel, &[P], usize, &mut [P::Acc]),
-    /// `out[i] = Σ_{j<k} p[i+j]²`.
-    h_sums_sq: fn(SimdLevel, &[P], usize, &mut [P::Acc]),
+    /// Both at once (wide windows: two running sums in one loop, so the two dependency
+    /// chains overlap).
+    h_sums_both: HSumsBoth<P>,
     col_add: ColAdd<P::Acc>,
     col_update: ColUpdate<P::Acc>,
 }
@@ -122,6 +126,37 @@ macro_rules! pixel_kernels {
                 }
             }
             autovectorized! {
+                pub fn h_sums_both_wide(p: &[$p], k: usize, out: &mut [$acc], out_sq: &mut [$acc]) {
+                    let n = out.len().min(out_sq.len());
+                    let v = |x: $p| <$acc>::from(x);
+                    let (mut s, mut q): ($acc, $acc) = ($zero, $zero);
+                    for j in 0..k {
+                        s = s.$add(v(p[j]));
+                        q = q.$add(v(p[j]) * v(p[j]));
+                    }
+                    out[0] = s;
+                    out_sq[0] = q;
+                    for i in 1..n {
+                        let (a, b) = (v(p[i + k - 1]), v(p[i - 1]));
+                        s = s.$add(a).$sub(b);
+                        q = q.$add(a * a).$sub(b * b);
+                        out[i] = s;
+                        out_sq[i] = q;
+                    }
+                }
+            }
+            /// Sums and sums of squares: direct (vectorized) for narrow windows, one
+            /// interleaved running loop for wide ones. Same values as the two separate
+            /// kernels (same operations in the same order per output).
+            pub fn h_sums_both(level: SimdLevel, p: &[$p], k: usize, out: &mut [$acc], out_sq: &mut [$acc]) {
+                if k <= DIRECT_MAX_K {
+                    h_sums(level, p, k, out);
+                    h_sums_sq(level, p, k, out_sq);
+                } else {
+                    h_sums_both_wide(level, p, k, out, out_sq);
+                }
+            }
+            autovectorized! {
                 pub fn col_add(col: &mut [$acc], row: &[$acc]) {
                     for (c, &v) in col.iter_mut().zip(row) {
                         *c = c.$add(v);
@@ -137,7 +172,7 @@ macro_rules! pixel_kernels {
             }
             pub static KERNELS: AccKernels<$p> = AccKernels {
                 h_sums,
-                h_sums_sq,
+                h_sums_both,
                 col_add,
                 col_update,
             };
@@ -294,9 +329,9 @@ fn h_row<P: WindowPixel>(
     src: &ImageView<'_, P>,
     vr: isize,
     win: Window,
-    square: bool,
     padded: &mut [P],
     out: &mut [P::Acc],
+    out_sq: Option<&mut [P::Acc]>,
 ) {
     let k = P::kernels();
     let constant = match win.border {
@@ -315,8 +350,10 @@ fn h_row<P: WindowPixel>(
         ),
         None => padded.fill(constant),
     }
-    let sums = if square { k.h_sums_sq } else { k.h_sums };
-    sums(level, padded, win.kx, out);
+    match out_sq {
+        Some(sq) => (k.h_sums_both)(level, padded, win.kx, out, sq),
+        None => (k.h_sums)(level, padded, win.kx, out),
+    }
 }
 
 fn band_sums<P: WindowPixel, D: Pixel>(
@@ -349,12 +386,12 @@ fn band_sums<P: WindowPixel, D: Pixel>(
         let yi = y as isize;
         let entering = if row == 0 { yi - above } else { yi + below };
         for vr in entering..=yi + below {
-            h_row(level, src, vr, win, false, padded, &mut ring[slot(vr)]);
-            if win.squares {
-                // The padded row is still in place: only the sums differ.
-                let sums = P::kernels().h_sums_sq;
-                sums(level, padded, win.kx, &mut ring_sq[slot(vr)]);
-            }
+            let sq = if win.squares {
+                Some(&mut ring_sq[slot(vr)])
+            } else {
+                None
+            };
+            h_row(level, src, vr, win, padded, &mut ring[slot(vr)], sq);
         }
         if row == 0 || y.is_multiple_of(RESYNC_ROWS) {
             // Fixed restart points keep float sums independent of the banding.
