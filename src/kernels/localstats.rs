@@ -6,10 +6,10 @@
 //! Sums are exact for u8 (u32) and f64 for f32; the per-pixel arithmetic is f64, so the
 //! cancellation in E[x²] − E[x]² costs nothing visible in the f32 result.
 
-use crate::image::{ImageView, ImageViewMut, check_same_size};
+use crate::image::{ImageView, ImageViewMut, Pixel, check_same_size};
 use crate::kernels::border::Border;
 use crate::kernels::boxfilter::{MAX_KSIZE, MAX_KSIZE_U8, check_ksize};
-use crate::kernels::window::{Scratches, Window, WindowPixel, window_sums};
+use crate::kernels::window::{Emit, Scratches, Window, WindowPixel, window_sums};
 use crate::simd::autovectorized;
 use crate::simd::{self, SimdLevel};
 use crate::{DType, Error, Result};
@@ -50,12 +50,15 @@ impl LocalThreshold {
     }
 }
 
-/// What one output row holds.
-#[derive(Clone, Copy)]
-enum Out {
+/// What a local-statistics map holds per pixel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LocalStat {
+    /// The window mean.
     Mean,
+    /// The window standard deviation.
     Std,
-    Map(LocalThreshold),
+    /// A threshold map.
+    Threshold(LocalThreshold),
 }
 
 // Plain index loops on purpose: iterator adaptors and closures may stay out of line,
@@ -64,10 +67,10 @@ macro_rules! stats_rows {
     ($acc:ty, $px:ty, $map:ident, $binary:ident) => {
         autovectorized! {
             /// One row of mean, deviation or threshold map from window sums.
-            fn $map(s1: &[$acc], s2: &[$acc], inv: f64, what: Out, out: &mut [f32]) {
+            fn $map(s1: &[$acc], s2: &[$acc], inv: f64, what: LocalStat, out: &mut [f32]) {
                 let n = out.len();
                 let s1 = &s1[..n];
-                if let Out::Mean = what {
+                if let LocalStat::Mean = what {
                     for i in 0..n {
                         out[i] = (s1[i] as f64 * inv) as f32;
                     }
@@ -76,16 +79,16 @@ macro_rules! stats_rows {
                 let s2 = &s2[..n];
                 let (a, b, c) = match what {
                     // out = a·m + b·s + c·m·s, which covers every map.
-                    Out::Std => (0.0, 1.0, 0.0),
-                    Out::Map(LocalThreshold::Mean { c }) => {
+                    LocalStat::Std => (0.0, 1.0, 0.0),
+                    LocalStat::Threshold(LocalThreshold::Mean { c }) => {
                         for i in 0..n {
                             out[i] = (s1[i] as f64 * inv - c) as f32;
                         }
                         return;
                     }
-                    Out::Map(LocalThreshold::Niblack { k }) => (1.0, k, 0.0),
-                    Out::Map(LocalThreshold::Sauvola { k, r }) => (1.0 - k, 0.0, k / r),
-                    Out::Mean => unreachable!("handled above"),
+                    LocalStat::Threshold(LocalThreshold::Niblack { k }) => (1.0, k, 0.0),
+                    LocalStat::Threshold(LocalThreshold::Sauvola { k, r }) => (1.0 - k, 0.0, k / r),
+                    LocalStat::Mean => unreachable!("handled above"),
                 };
                 for i in 0..n {
                     let m = s1[i] as f64 * inv;
@@ -135,8 +138,7 @@ pub trait StatsPixel: WindowPixel {
         s1: &[Self::Acc],
         s2: &[Self::Acc],
         inv: f64,
-        what: u8,
-        t: LocalThreshold,
+        what: LocalStat,
         out: &mut [f32],
     );
     #[doc(hidden)]
@@ -151,25 +153,16 @@ pub trait StatsPixel: WindowPixel {
     );
 }
 
-fn decode(what: u8, t: LocalThreshold) -> Out {
-    match what {
-        0 => Out::Mean,
-        1 => Out::Std,
-        _ => Out::Map(t),
-    }
-}
-
 impl StatsPixel for u8 {
     fn map_row(
         level: SimdLevel,
         s1: &[u32],
         s2: &[u32],
         inv: f64,
-        what: u8,
-        t: LocalThreshold,
+        what: LocalStat,
         out: &mut [f32],
     ) {
-        map_row_u32(level, s1, s2, inv, decode(what, t), out)
+        map_row_u32(level, s1, s2, inv, what, out)
     }
     fn binary_row(
         level: SimdLevel,
@@ -190,11 +183,10 @@ impl StatsPixel for f32 {
         s1: &[f64],
         s2: &[f64],
         inv: f64,
-        what: u8,
-        t: LocalThreshold,
+        what: LocalStat,
         out: &mut [f32],
     ) {
-        map_row_f64(level, s1, s2, inv, decode(what, t), out)
+        map_row_f64(level, s1, s2, inv, what, out)
     }
     fn binary_row(
         level: SimdLevel,
@@ -228,29 +220,53 @@ impl LocalStats {
         })
     }
 
-    fn run<P: StatsPixel>(
+    /// Checks the level, the window against the pixel type and the sizes, then streams
+    /// the window sums (and sums of squares, if `squares`) of `src` into `emit`.
+    fn stream<P: StatsPixel, D: Pixel>(
         &mut self,
         level: SimdLevel,
         src: &ImageView<'_, P>,
-        dst: &mut ImageViewMut<'_, f32>,
-        what: u8,
-        t: LocalThreshold,
+        dst: &mut ImageViewMut<'_, D>,
+        squares: bool,
+        emit: Emit<'_, P, D>,
     ) -> Result<()> {
         let level = level.check()?;
         self.check_for(P::DTYPE)?;
         check_same_size("output", src.size(), dst.size())?;
-        let inv = 1.0 / (self.window * self.window) as f64;
         let win = Window {
             kx: self.window,
             ky: self.window,
             border: self.border,
-            squares: what != 0,
+            squares,
         };
-        let emit = |s1: &[P::Acc], s2: &[P::Acc], _: &[P], out: &mut [f32]| {
-            P::map_row(level, s1, s2, inv, what, t, out)
-        };
-        window_sums(level, src, dst, win, &mut self.scratch, &emit);
+        window_sums(level, src, dst, win, &mut self.scratch, emit);
         Ok(())
+    }
+
+    /// `1 / window²`.
+    fn inv_area(&self) -> f64 {
+        1.0 / (self.window * self.window) as f64
+    }
+
+    /// An f32 map of `what`.
+    fn map<P: StatsPixel>(
+        &mut self,
+        level: SimdLevel,
+        src: &ImageView<'_, P>,
+        dst: &mut ImageViewMut<'_, f32>,
+        what: LocalStat,
+    ) -> Result<()> {
+        let inv = self.inv_area();
+        let squares = what != LocalStat::Mean;
+        self.stream(
+            level,
+            src,
+            dst,
+            squares,
+            &|s1: &[P::Acc], s2: &[P::Acc], _: &[P], out: &mut [f32]| {
+                P::map_row(level, s1, s2, inv, what, out)
+            },
+        )
     }
 
     fn check_for(&self, dtype: DType) -> Result<()> {
@@ -266,7 +282,7 @@ impl LocalStats {
         src: &ImageView<'_, P>,
         dst: &mut ImageViewMut<'_, f32>,
     ) -> Result<()> {
-        self.run(simd::level()?, src, dst, 0, LocalThreshold::Mean { c: 0.0 })
+        self.map(simd::level()?, src, dst, LocalStat::Mean)
     }
 
     /// Local standard deviation (f32 out).
@@ -285,7 +301,7 @@ impl LocalStats {
         src: &ImageView<'_, P>,
         dst: &mut ImageViewMut<'_, f32>,
     ) -> Result<()> {
-        self.run(level, src, dst, 1, LocalThreshold::Mean { c: 0.0 })
+        self.map(level, src, dst, LocalStat::Std)
     }
 
     /// A threshold map (f32 out): Niblack, Sauvola or mean − c.
@@ -306,7 +322,7 @@ impl LocalStats {
         dst: &mut ImageViewMut<'_, f32>,
         method: LocalThreshold,
     ) -> Result<()> {
-        self.run(level, src, dst, 2, method.validate()?)
+        self.map(level, src, dst, LocalStat::Threshold(method.validate()?))
     }
 
     /// Binary output: 255 where the pixel is above its local threshold, else 0. The
@@ -328,21 +344,17 @@ impl LocalStats {
         dst: &mut ImageViewMut<'_, u8>,
         method: LocalThreshold,
     ) -> Result<()> {
-        let level = level.check()?;
         let method = method.validate()?;
-        self.check_for(P::DTYPE)?;
-        check_same_size("output", src.size(), dst.size())?;
-        let inv = 1.0 / (self.window * self.window) as f64;
-        let win = Window {
-            kx: self.window,
-            ky: self.window,
-            border: self.border,
-            squares: !matches!(method, LocalThreshold::Mean { .. }),
-        };
-        let emit = |s1: &[P::Acc], s2: &[P::Acc], row: &[P], out: &mut [u8]| {
-            P::binary_row(level, s1, s2, row, inv, method, out)
-        };
-        window_sums(level, src, dst, win, &mut self.scratch, &emit);
-        Ok(())
+        let inv = self.inv_area();
+        let squares = !matches!(method, LocalThreshold::Mean { .. });
+        self.stream(
+            level,
+            src,
+            dst,
+            squares,
+            &|s1: &[P::Acc], s2: &[P::Acc], row: &[P], out: &mut [u8]| {
+                P::binary_row(level, s1, s2, row, inv, method, out)
+            },
+        )
     }
 }
