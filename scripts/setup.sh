@@ -22,6 +22,8 @@ apt_install() {
 
 # rustup does not bring a C linker.
 command -v cc >/dev/null 2>&1 || apt_install gcc libc6-dev
+# The `v4l` crate generates its V4L2 bindings with bindgen, which needs libclang.
+ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || apt_install libclang-dev
 
 for comp in rustfmt clippy; do
     if ! rustup component list --installed 2>/dev/null | grep -q "^$comp"; then

@@ -102,6 +102,10 @@ pub enum Error {
     #[error("self-check failed: {0}")]
     Mismatch(String),
 
+    /// A frame source (camera, replay file) failed or refused.
+    #[error("{source_name}: {reason}")]
+    Capture { source_name: String, reason: String },
+
     /// A thread pool could not be built.
     #[error("thread pool: {0}")]
     ThreadPool(String),
@@ -118,7 +122,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
             source,

@@ -9,11 +9,13 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod bench;
+pub mod capture;
 pub mod error;
 pub mod image;
 pub mod kernels;
 pub mod ladder;
 pub mod ops;
+pub mod pipeline;
 pub mod simd;
 pub mod testing;
 pub mod timing;

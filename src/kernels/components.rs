@@ -292,6 +292,8 @@ pub struct Labeler {
     parent: Vec<u32>,
     final_label: Vec<u32>,
     stats: Vec<ComponentStats>,
+    /// Runs (and so provisional labels) to have room for without growing.
+    reserved_runs: usize,
 }
 
 impl Labeler {
@@ -303,7 +305,18 @@ impl Labeler {
             parent: Vec::new(),
             final_label: Vec::new(),
             stats: Vec::new(),
+            reserved_runs: 0,
         }
+    }
+
+    /// Makes room for frames of up to `runs` foreground runs in all, so that labeling
+    /// them allocates nothing even the first time a strip sees that many (a live
+    /// pipeline reserves once at start-up instead of growing on an unlucky frame).
+    pub fn reserve(&mut self, runs: usize) {
+        self.reserved_runs = runs;
+        self.parent.reserve(runs + 1);
+        self.final_label.reserve(runs + 1);
+        self.stats.reserve(runs);
     }
 
     pub fn connectivity(&self) -> Connectivity {
@@ -345,6 +358,15 @@ impl Labeler {
         let strips = h.div_ceil(rows_per);
         if self.strips.len() < strips {
             self.strips.resize_with(strips, Strip::default);
+        }
+        if self.reserved_runs > 0 {
+            // A strip may hold all the runs of a frame (defects need not spread out).
+            for strip in &mut self.strips[..strips] {
+                let r = self.reserved_runs;
+                strip.runs.reserve(r.saturating_sub(strip.runs.len()));
+                strip.parent.reserve(r.saturating_sub(strip.parent.len()));
+                strip.acc.reserve(r.saturating_sub(strip.acc.len()));
+            }
         }
         let job = Job {
             level: simd::level()?,

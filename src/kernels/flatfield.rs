@@ -93,6 +93,13 @@ impl FlatField {
         Self::from_means(&dark.as_view(), &flat.as_view())
     }
 
+    /// [`Self::from_frames`] for owned images.
+    pub fn from_images(dark: &[Image<u8>], flat: &[Image<u8>]) -> Result<Self> {
+        let dark: Vec<ImageView<'_, u8>> = dark.iter().map(Image::as_view).collect();
+        let flat: Vec<ImageView<'_, u8>> = flat.iter().map(Image::as_view).collect();
+        Self::from_frames(&dark, &flat)
+    }
+
     /// Calibrates from mean dark and flat levels (gray levels, 0..=255).
     pub fn from_means(dark: &ImageView<'_, f32>, flat: &ImageView<'_, f32>) -> Result<Self> {
         check_same_size("flat frame", dark.size(), flat.size())?;

@@ -18,8 +18,12 @@ macro_rules! outln {
 
 mod apply;
 mod bench;
+mod calibrate;
 mod info;
+mod inspect;
 mod ladder;
+mod record;
+mod source_args;
 
 use std::process::ExitCode;
 
@@ -46,6 +50,13 @@ enum Command {
     Bench(bench::Args),
     /// Apply one op to an image file and write the result.
     Apply(apply::Args),
+    /// Live inspection: capture, flat-field, blur, threshold, morphology, components,
+    /// defects; per-stage timing.
+    Inspect(Box<inspect::Args>),
+    /// Save frames from a source to a raw frame file or a PNG folder.
+    Record(record::Args),
+    /// Capture and average dark or flat frames for flat-field correction.
+    Calibrate(calibrate::Args),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +77,9 @@ fn main() -> ExitCode {
         Command::Ladder(args) => ladder::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Apply(args) => apply::run(args),
+        Command::Inspect(args) => inspect::run(*args),
+        Command::Record(args) => record::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
