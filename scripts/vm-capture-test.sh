@@ -5,7 +5,7 @@
 # of /init (scripts/vm/init.sh):
 #   v4l2ctl-smoke      v4l2-ctl streams 10 frames (prints V4L2CTL-PASS)
 #   capture-vm         the `capture_vm` integration test binary, --ignored --nocapture
-#   frameline-inspect  frameline inspect --source v4l:/dev/video0 --frames 20
+#   frameline-inspect  frameline inspect --source v4l:/dev/video0 (640x480, 30 frames)
 # Each step prints VM-STEP-PASS/FAIL/SKIP; the guest prints VM-TEST-PASS only if every
 # step that ran passed. Exit status 0 only on VM-TEST-PASS. Recipe, measurements and
 # pitfalls: shared/recipes/v4l2-vivid-vm.md.

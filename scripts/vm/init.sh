@@ -68,8 +68,10 @@ step() {
 }
 
 step v4l2ctl-smoke /bin/v4l2ctl-smoke
+# The pipeline on the camera first: the last capture-vm test disconnects the device.
+step frameline-inspect /usr/bin/frameline inspect --source v4l:/dev/video0 --size 640x480 \
+    --fps 25 --frames 30 --warmup 5 --no-flat-field --threshold otsu --json /tmp/defects.jsonl
 step capture-vm /usr/bin/capture-vm --ignored --nocapture --test-threads=1
-step frameline-inspect /usr/bin/frameline inspect --source v4l:/dev/video0 --frames 20
 
 if [ -n "$failed" ]; then
     echo "VM-TEST-FAIL: failed steps:$failed"
