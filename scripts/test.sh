@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README, and .ci/run): installs what is missing, then
 # formatting, clippy, host tests at every SIMD level this CPU has, aarch64 tests under
-# qemu (NEON), and a build of the criterion benches.
+# qemu (NEON), V4L2 capture against vivid in VMs (x86_64 and aarch64), and a build of
+# the criterion benches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,11 @@ done
 
 step "aarch64 tests under qemu"
 scripts/cross.sh test
+
+# V4L2 capture against the kernel's own virtual camera (vivid), in throw-away VMs of
+# both architectures (tests/capture_vm.rs plus `frameline inspect` on /dev/video0).
+step "V4L2 capture in vivid VMs"
+scripts/vm-capture-test.sh --arch both
 
 step "bench build"
 cargo bench --no-run --locked

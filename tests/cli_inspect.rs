@@ -51,7 +51,13 @@ fn inspect_synthetic_reports_every_defect() {
     ]);
     assert!(ok, "{err}");
     assert!(out.is_empty(), "JSON goes to the file");
-    for want in ["capture->result", "median ms", "p99 ms", "found 180 of 180", "0 false"] {
+    for want in [
+        "capture->result",
+        "median ms",
+        "p99 ms",
+        "found 180 of 180",
+        "0 false",
+    ] {
         assert!(err.contains(want), "'{want}' missing in:\n{err}");
     }
     let lines = std::fs::read_to_string(&json).unwrap();
@@ -114,7 +120,13 @@ fn record_calibrate_and_replay() {
         .sum();
     assert_eq!(found, 12 * 6, "same defects as live");
     let replay = format!("replay:{}", pngs.display());
-    let (ok, _, err) = run(&["inspect", "--source", &replay, "--no-flat-field", "--no-pin"]);
+    let (ok, _, err) = run(&[
+        "inspect",
+        "--source",
+        &replay,
+        "--no-flat-field",
+        "--no-pin",
+    ]);
     assert!(ok, "{err}");
     assert!(err.contains("3 frames of 320x240"), "{err}");
 }
@@ -132,7 +144,11 @@ fn inspect_errors_are_one_line() {
         "/no/such.raw",
     );
     let bad = dir.join("bad.raw");
-    std::fs::write(&bad, b"FRAMELN1\x10\0\0\0\x10\0\0\0GREY\x05\0\0\0\0\0\0\0\0\0\0\0").unwrap();
+    std::fs::write(
+        &bad,
+        b"FRAMELN1\x10\0\0\0\x10\0\0\0GREY\x05\0\0\0\0\0\0\0\0\0\0\0",
+    )
+    .unwrap();
     assert_one_line_error(
         &["inspect", "--source", &format!("replay:{}", bad.display())],
         "truncated",

@@ -97,7 +97,11 @@ fn synthetic_defects_all_found_and_nothing_else() {
                     t.area
                 );
                 let fw = found["w"].as_i64().unwrap();
-                assert!((fw - t.width as i64).abs() <= 3, "width {fw} vs {}", t.width);
+                assert!(
+                    (fw - t.width as i64).abs() <= 3,
+                    "width {fw} vs {}",
+                    t.width
+                );
             }
         }
     }
@@ -119,12 +123,14 @@ fn replay_reproduces_the_live_run() {
     let (live, live_lines) = run(&cfg);
     // Record the same frames, then replay them with the same calibration.
     let path = tmp("replay.raw");
-    let mut cam =
-        capture::open(&SourceSpec::Synthetic, &cfg.source.options()).unwrap();
+    let mut cam = capture::open(&SourceSpec::Synthetic, &cfg.source.options()).unwrap();
     let mut wr = RawFrameWriter::create(&path, 320, 240, Some(30.0)).unwrap();
     let mut frame = Frame::new(320, 240).unwrap();
     for _ in 0..12 {
-        assert_eq!(cam.next_frame(&mut frame, Duration::from_secs(1)).unwrap(), Grab::Frame);
+        assert_eq!(
+            cam.next_frame(&mut frame, Duration::from_secs(1)).unwrap(),
+            Grab::Frame
+        );
         wr.write(&frame).unwrap();
     }
     wr.finish().unwrap();
@@ -174,7 +180,10 @@ fn live_drops_oldest_when_behind_replay_waits() {
     let s = pipeline::run(&cfg, source, stages, None, &stop, &hooks).unwrap();
     assert!(s.dropped_behind > 0, "{s:?}");
     assert_eq!(s.frames + s.dropped_behind, 40);
-    assert!(s.detection.unwrap().is_perfect(), "dropped frames are not misses");
+    assert!(
+        s.detection.unwrap().is_perfect(),
+        "dropped frames are not misses"
+    );
 
     cfg.source.as_fast_as_possible = true;
     let (source, stages) = pipeline::build(&cfg).unwrap();
