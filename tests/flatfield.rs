@@ -139,3 +139,39 @@ fn threads_give_identical_output() {
     let one = run(1);
     assert!(run(3) == one);
 }
+
+#[test]
+fn streaming_stores_give_identical_output() {
+    // Every alignment of the output row (sub-views at offsets 0..16), awkward widths,
+    // every level: streaming stores write exactly what cached stores write.
+    use frameline::kernels::flatfield::Stores;
+    for &w in &awkward_widths() {
+        let h = 3;
+        let ff = FlatField::synthetic(w, h).unwrap();
+        let raw = random_u8(w, h, 7 + w as u64).unwrap();
+        for level in levels() {
+            let mut want = Image::<f32>::new(w, h).unwrap();
+            ff.apply_f32_with(
+                level,
+                Stores::Cached,
+                &raw.as_view(),
+                &mut want.as_view_mut(),
+            )
+            .unwrap();
+            for offset in [0, 1, 3, 8, 15] {
+                let mut big = Image::<f32>::new(w + 16, h).unwrap();
+                let mut whole = big.as_view_mut();
+                let mut view = whole.sub_view_mut(offset, 0, w, h).unwrap();
+                ff.apply_f32_with(level, Stores::Streaming, &raw.as_view(), &mut view)
+                    .unwrap();
+                for y in 0..h {
+                    assert_eq!(
+                        &big.row(y)[offset..offset + w],
+                        want.row(y),
+                        "{level} width {w} offset {offset}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -43,31 +43,44 @@ const MEASURED: u64 = 200;
 
 #[test]
 fn pipeline_allocates_nothing_per_frame() {
-    for threshold in ["fixed", "otsu", "sauvola"] {
+    // Replay pacing (the worker takes every frame), then live pacing at a rate the
+    // worker cannot keep up with, so the drop-oldest path runs under the counter too.
+    for (threshold, live) in [
+        ("fixed", false),
+        ("otsu", false),
+        ("sauvola", false),
+        ("fixed", true),
+    ] {
         let mut cfg = InspectConfig::default();
         cfg.source.width = 640;
         cfg.source.height = 480;
-        cfg.source.as_fast_as_possible = true;
+        cfg.source.as_fast_as_possible = !live;
+        cfg.source.fps = Some(5000.0);
         cfg.threshold.method = threshold.into();
-        cfg.run.frames = Some(WARMUP + MEASURED + 5);
+        cfg.run.frames = None; // the hook below stops the run
         cfg.run.status_interval = 0.0;
         cfg.threads.pin = false;
         let (source, stages) = pipeline::build(&cfg).unwrap();
+        let stop = AtomicBool::new(false);
         let count = |n: u64| {
             if n == WARMUP {
                 ALLOCATIONS.store(0, Ordering::SeqCst);
                 COUNTING.store(true, Ordering::SeqCst);
             } else if n == WARMUP + MEASURED {
                 COUNTING.store(false, Ordering::SeqCst);
+                stop.store(true, Ordering::SeqCst);
             }
         };
         let hooks = Hooks {
             after_frame: Some(&count),
         };
         let mut sink = std::io::sink();
-        let stop = AtomicBool::new(false);
         let s = pipeline::run(&cfg, source, stages, Some(&mut sink), &stop, &hooks).unwrap();
-        assert_eq!(s.frames, WARMUP + MEASURED + 5);
+        eprintln!(
+            "{threshold} live={live}: {} processed, {} dropped",
+            s.frames, s.dropped_behind
+        );
+        assert!(s.frames >= WARMUP + MEASURED);
         assert!(s.detection.unwrap().is_perfect());
         let n = ALLOCATIONS.load(Ordering::SeqCst);
         assert_eq!(n, 0, "{threshold}: {n} allocations in {MEASURED} frames");

@@ -235,6 +235,8 @@ pub struct ReplaySource {
     next: usize,
     /// Seconds per frame when pacing by a fixed rate.
     period: Option<f64>,
+    /// Pace a raw file by its recorded timestamps (no `--fps` given).
+    use_timestamps: bool,
     start: Option<(Instant, Duration)>,
 }
 
@@ -260,14 +262,23 @@ impl ReplaySource {
         let period = if opts.as_fast_as_possible {
             None
         } else {
-            opts.fps.or(recorded_rate).map(|r| 1.0 / r)
+            match opts.fps {
+                Some(fps) if fps.is_finite() && fps > 0.0 => Some(1.0 / fps),
+                Some(fps) => {
+                    return Err(Error::bad_param("fps", format!("must be > 0, got {fps}")));
+                }
+                None => recorded_rate.map(|r| 1.0 / r),
+            }
         };
+        // Recorded timestamps pace a raw file unless a rate was given.
+        let use_timestamps = opts.fps.is_none();
         Ok(ReplaySource {
             path: path.to_path_buf(),
             recording,
             size,
             next: 0,
             period,
+            use_timestamps,
             start: None,
         })
     }
@@ -289,10 +300,13 @@ impl ReplaySource {
             return true;
         };
         let (t0, ts0) = *self.start.get_or_insert((Instant::now(), timestamp));
-        let due = if matches!(self.recording, Recording::Raw(_)) && timestamp > ts0 {
+        let due = if self.use_timestamps
+            && matches!(self.recording, Recording::Raw(_))
+            && timestamp > ts0
+        {
             timestamp - ts0
         } else {
-            Duration::from_secs_f64(i as f64 * period)
+            Duration::try_from_secs_f64(i as f64 * period).unwrap_or(Duration::MAX)
         };
         let wait = due.saturating_sub(t0.elapsed());
         if wait > timeout {

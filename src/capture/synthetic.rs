@@ -117,7 +117,7 @@ pub(crate) fn defects_for(cfg: &SyntheticConfig, sequence: u64, out: &mut Vec<De
     }
     let mut rng = SplitMix64::new(cfg.seed ^ sequence.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut tries = 0;
-    while out.len() < cfg.defects && tries < 64 * cfg.defects.max(1) {
+    while out.len() < cfg.defects && tries < cfg.defects.saturating_mul(64) {
         tries += 1;
         let dw = lo + (rng.next_u64() % (hi - lo + 1) as u64) as usize;
         let dh = lo + (rng.next_u64() % (hi - lo + 1) as u64) as usize;
@@ -173,10 +173,16 @@ pub struct SyntheticCamera {
 impl SyntheticCamera {
     pub fn new(cfg: SyntheticConfig) -> Result<Self> {
         let (w, h) = (cfg.width, cfg.height);
-        if !(cfg.fps.is_finite() && cfg.fps > 0.0) {
+        if !(cfg.fps.is_finite() && (0.01..=10_000.0).contains(&cfg.fps)) {
             return Err(Error::bad_param(
                 "fps",
-                format!("must be > 0, got {}", cfg.fps),
+                format!("must be in 0.01..=10000, got {}", cfg.fps),
+            ));
+        }
+        if cfg.defects > 10_000 {
+            return Err(Error::bad_param(
+                "defects",
+                format!("at most 10000 per frame, got {}", cfg.defects),
             ));
         }
         if cfg.min_size == 0 || cfg.min_size > cfg.max_size {
@@ -341,7 +347,8 @@ impl Source for SyntheticCamera {
 
     fn next_frame(&mut self, frame: &mut Frame, timeout: Duration) -> Result<Grab> {
         let start = *self.start.get_or_insert_with(Instant::now);
-        let due = Duration::from_secs_f64(self.sequence as f64 / self.cfg.fps);
+        let due = Duration::try_from_secs_f64(self.sequence as f64 / self.cfg.fps)
+            .unwrap_or(Duration::MAX);
         if !self.cfg.as_fast_as_possible {
             let wait = due.saturating_sub(start.elapsed());
             if wait > timeout {

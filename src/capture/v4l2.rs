@@ -194,7 +194,9 @@ impl Streaming {
         Ok(s)
     }
 
-    fn queue(&self, index: u32) -> io::Result<()> {
+    /// Gives buffer `index` back to the driver. Takes `&mut self`, so no slice from
+    /// [`Self::bytes`] can outlive the hand-back.
+    fn queue(&mut self, index: u32) -> io::Result<()> {
         let mut b = Self::buffer_desc(index);
         // SAFETY: VIDIOC_QBUF with a v4l2_buffer naming one of our MMAP buffers.
         unsafe {
@@ -254,7 +256,7 @@ impl Streaming {
         let m = self.buffers.get(index as usize)?;
         // SAFETY: `ptr` maps `len` readable bytes for as long as `self` lives; the
         // driver does not write this buffer while it is dequeued (it is ours until we
-        // queue it again, which needs `&self` and so ends this borrow first).
+        // queue it again, which needs `&mut self` and so ends this borrow first).
         Some(unsafe { std::slice::from_raw_parts(m.ptr, used.min(m.len)) })
     }
 }
@@ -315,9 +317,9 @@ pub struct V4l2Camera {
     stream: Option<Streaming>,
     /// Last driver sequence number seen on the current stream.
     last_sequence: Option<u32>,
-    /// Added to driver sequence numbers so ours keep rising across reopens.
-    sequence_base: u64,
-    next_sequence: u64,
+    /// Our frame sequence: advances with the driver's (gaps included), keeps rising
+    /// across wrap-arounds and reopens. Starts at u64::MAX so the first frame is 0.
+    sequence_ours: u64,
     dropped: u64,
     recoveries: u64,
     /// When the stream broke, and when to try again.
@@ -339,8 +341,7 @@ impl V4l2Camera {
             fps,
             stream: Some(stream),
             last_sequence: None,
-            sequence_base: 0,
-            next_sequence: 0,
+            sequence_ours: u64::MAX,
             dropped: 0,
             recoveries: 0,
             broken_since: None,
@@ -407,8 +408,8 @@ impl V4l2Camera {
         );
         self.stream = None;
         self.broken_since.get_or_insert_with(Instant::now);
-        self.retry_at = Instant::now();
-        self.backoff = Duration::from_millis(100);
+        self.retry_at = Instant::now() + self.backoff;
+        self.backoff = (self.backoff * 2).min(Duration::from_secs(2));
     }
 
     /// Tries to reopen a broken stream (with back-off); errors once the reconnect
@@ -421,11 +422,11 @@ impl V4l2Camera {
         }
         match open_stream(&self.path, &self.opts, Some(self.negotiated)) {
             Ok((stream, negotiated, _, _)) => {
+                // `broken_since` stays set until a frame arrives: a camera that opens
+                // but fails at once still runs out of reconnect time.
                 self.stream = Some(stream);
                 self.negotiated = negotiated;
-                self.broken_since = None;
                 self.last_sequence = None;
-                self.sequence_base = self.next_sequence;
                 self.recoveries += 1;
                 log::info!("v4l:{}: stream reopened", self.path.display());
                 Ok(true)
@@ -453,7 +454,28 @@ fn open_stream(
     path: &Path,
     opts: &SourceOptions,
     must_match: Option<Negotiated>,
-) -> Result<(Streaming, Negotiated, String, Option<f64>)> {
+) -> Result<Opened> {
+    // The `v4l` crate unwraps on some driver strings (non-UTF-8 card names) and
+    // unknown enum values; a camera must not be able to crash the program that way.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        open_stream_inner(path, opts, must_match)
+    }))
+    .unwrap_or_else(|_| {
+        Err(Error::Capture {
+            source_name: format!("v4l:{}", path.display()),
+            reason: "the v4l crate panicked on what the driver reported".into(),
+        })
+    })
+}
+
+/// A configured, streaming device: stream, format, driver description, frame rate.
+type Opened = (Streaming, Negotiated, String, Option<f64>);
+
+fn open_stream_inner(
+    path: &Path,
+    opts: &SourceOptions,
+    must_match: Option<Negotiated>,
+) -> Result<Opened> {
     let name = format!("v4l:{}", path.display());
     let fail = |reason: String| Error::Capture {
         source_name: name.clone(),
@@ -527,6 +549,7 @@ fn open_stream(
     fmt.width = u32::try_from(want_w).unwrap_or(u32::MAX);
     fmt.height = u32::try_from(want_h).unwrap_or(u32::MAX);
     fmt.fourcc = FourCC::new(&format.fourcc());
+    fmt.field_order = v4l::format::FieldOrder::Progressive;
     // The driver would keep the old format's stride and size otherwise.
     fmt.stride = 0;
     fmt.size = 0;
@@ -539,6 +562,15 @@ fn open_stream(
             fourcc_str(&format.fourcc()),
             fourcc_str(&got.fourcc.repr)
         )));
+    }
+    if !matches!(
+        got.field_order,
+        v4l::format::FieldOrder::Progressive | v4l::format::FieldOrder::Any
+    ) {
+        log::warn!(
+            "{name}: the camera delivers {:?} fields, not progressive frames",
+            got.field_order
+        );
     }
     let (w, h) = (got.width as usize, got.height as usize);
     if w == 0 || h == 0 {
@@ -633,7 +665,7 @@ impl Source for V4l2Camera {
         if self.stream.is_none() && !self.reopen(timeout)? {
             return Ok(Grab::Timeout);
         }
-        let stream = self.stream.as_ref().expect("stream open");
+        let stream = self.stream.as_mut().expect("stream open");
         let buf = match stream.dequeue(timeout) {
             Ok(Some(b)) => b,
             Ok(None) => return Ok(Grab::Timeout),
@@ -642,7 +674,6 @@ impl Source for V4l2Camera {
                 return Ok(Grab::Timeout);
             }
         };
-        let arrived_mono = monotonic_now();
         let t0 = Instant::now();
         let n = self.negotiated;
         let used = buf.bytesused as usize;
@@ -663,11 +694,22 @@ impl Source for V4l2Camera {
         if let Err(e) = stream.queue(buf.index) {
             self.break_stream("re-queue", &e);
         }
+        // Both clocks after the copy: latency includes conversion and decoding.
+        let arrived_mono = monotonic_now();
+        let arrived = Instant::now();
         let seq = buf.sequence;
-        if let Some(last) = self.last_sequence
-            && seq > last.wrapping_add(1)
-        {
-            self.dropped += u64::from(seq - last - 1);
+        // Sequence numbers are u32 and wrap; a step back or a huge jump is a driver
+        // reset (counted as neither a gap nor a frame).
+        let step = self.last_sequence.map_or(1, |last| seq.wrapping_sub(last));
+        if (1..1 << 31).contains(&step) {
+            self.dropped += u64::from(step - 1);
+            self.sequence_ours = self.sequence_ours.wrapping_add(u64::from(step));
+        } else {
+            log::warn!(
+                "v4l:{}: driver sequence jumped to {seq}",
+                self.path.display()
+            );
+            self.sequence_ours = self.sequence_ours.wrapping_add(1);
         }
         self.last_sequence = Some(seq);
         if let Err(reason) = copied {
@@ -680,9 +722,10 @@ impl Source for V4l2Camera {
             (buf.timestamp.tv_usec.clamp(0, 999_999) * 1000) as u32,
         );
         let monotonic = buf.flags & BUF_FLAG_TIMESTAMP_MASK == BUF_FLAG_TIMESTAMP_MONOTONIC;
-        let arrived = Instant::now();
-        frame.meta.sequence = self.sequence_base + u64::from(seq);
-        self.next_sequence = frame.meta.sequence + 1;
+        // A good frame: the stream is healthy again, the reconnect clock restarts.
+        self.broken_since = None;
+        self.backoff = Duration::from_millis(100);
+        frame.meta.sequence = self.sequence_ours;
         frame.meta.timestamp = timestamp;
         frame.meta.arrived = arrived;
         frame.meta.age_at_arrival = if monotonic {

@@ -5,7 +5,7 @@ use super::{Op, OpSpec, ParamSpec, Params};
 use crate::image::{AnyView, AnyViewMut, DType};
 use crate::kernels::components::{Connectivity, Labeler};
 use crate::kernels::dither::Dither;
-use crate::kernels::flatfield::FlatField;
+use crate::kernels::flatfield::{FlatField, Stores};
 use crate::kernels::median::Median;
 use crate::kernels::morphology::{MAX_KSIZE as MORPH_MAX_KSIZE, MorphOp, Morphology};
 use crate::kernels::scan::row_ema;
@@ -334,6 +334,11 @@ pub const FLAT_FIELD: OpSpec = OpSpec {
             default: "",
             help: "flat frame file (default: a synthetic calibration)",
         },
+        ParamSpec {
+            name: "stores",
+            default: "auto",
+            help: "f32 output: auto (streaming from 16 MiB), cached or streaming",
+        },
     ],
     slow: false,
     build: |p| {
@@ -363,8 +368,14 @@ pub const FLAT_FIELD: OpSpec = OpSpec {
                 ));
             }
         };
+        let stores = match p.choice("stores", &["auto", "cached", "streaming"])? {
+            "cached" => Stores::Cached,
+            "streaming" => Stores::Streaming,
+            _ => Stores::Auto,
+        };
         Ok(Box::new(FlatFieldOp {
             to_u8: p.choice("out", &["f32", "u8"])? == "u8",
+            stores,
             calibration,
         }))
     },
@@ -372,6 +383,7 @@ pub const FLAT_FIELD: OpSpec = OpSpec {
 
 struct FlatFieldOp {
     to_u8: bool,
+    stores: Stores,
     calibration: Option<FlatField>,
 }
 
@@ -405,7 +417,8 @@ impl Op for FlatFieldOp {
         if self.to_u8 {
             ff.apply_u8(&src.typed()?, &mut dst.typed()?)
         } else {
-            ff.apply_f32(&src.typed()?, &mut dst.typed()?)
+            let level = crate::simd::level()?;
+            ff.apply_f32_with(level, self.stores, &src.typed()?, &mut dst.typed()?)
         }
     }
 }

@@ -231,7 +231,7 @@ impl Default for DefectFilter {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutputConfig {
     /// JSON lines, one per frame: a file, or `-` for stdout; none if unset.
@@ -240,6 +240,16 @@ pub struct OutputConfig {
     pub snapshots: Option<PathBuf>,
     /// At most one snapshot per this many seconds.
     pub snapshot_interval: f64,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            json: None,
+            snapshots: None,
+            snapshot_interval: 1.0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -294,6 +304,43 @@ impl Default for RunConfig {
 }
 
 impl InspectConfig {
+    /// Checks the numbers: finite, positive where they must be, within sane bounds.
+    pub fn validate(&self) -> Result<()> {
+        fn range(name: &str, v: f64, lo: f64, hi: f64) -> Result<()> {
+            if v.is_finite() && (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::bad_param(
+                    name,
+                    format!("must be in {lo}..={hi}, got {v}"),
+                ))
+            }
+        }
+        if let Some(fps) = self.source.fps {
+            range("fps", fps, 0.01, 10_000.0)?;
+        }
+        if let Some(s) = self.run.seconds {
+            range("seconds", s, 0.0, 1e9)?;
+        }
+        range("frame_timeout", self.run.frame_timeout, 0.001, 3600.0)?;
+        range("status_interval", self.run.status_interval, 0.0, 1e6)?;
+        range("snapshot_interval", self.output.snapshot_interval, 0.0, 1e6)?;
+        let count = |name: &str, v: usize, lo: usize, hi: usize| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(Error::bad_param(
+                    name,
+                    format!("must be in {lo}..={hi}, got {v}"),
+                ))
+            }
+        };
+        count("ring", self.run.ring, 1, 64)?;
+        count("defects", self.source.defects, 0, 10_000)?;
+        count("buffers", self.source.buffers as usize, 2, 32)?;
+        Ok(())
+    }
+
     /// Reads a TOML file.
     pub fn from_toml_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;

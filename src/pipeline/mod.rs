@@ -79,6 +79,7 @@ pub struct Hooks<'a> {
 /// Opens the configured source and builds the stages for its frame size (the
 /// synthetic camera calibrates the flat field itself when no files are given).
 pub fn build(cfg: &InspectConfig) -> Result<(Box<dyn Source>, Stages)> {
+    cfg.validate()?;
     let spec = cfg.source.spec()?;
     let opts = cfg.source.options();
     if spec == crate::capture::SourceSpec::Synthetic {
@@ -172,11 +173,13 @@ pub fn run(
         ready,
         free,
         capture_done: AtomicBool::new(false),
+        worker_done: AtomicBool::new(false),
         worker: OnceLock::new(),
         capture: OnceLock::new(),
         dropped_behind: AtomicU64::new(0),
         timeouts: AtomicU64::new(0),
     };
+    cfg.validate()?;
     let deadline = cfg.run.seconds.map(Duration::from_secs_f64);
     let frame_limit = cfg.run.frames;
     let frame_timeout = Duration::from_secs_f64(cfg.run.frame_timeout.max(0.001));
@@ -186,6 +189,17 @@ pub fn run(
         let capture = std::thread::Builder::new()
             .name("capture".into())
             .spawn_scoped(scope, || {
+                // However this thread ends (even by a panic), the worker must learn it.
+                struct Done<'a>(&'a Shared);
+                impl Drop for Done<'_> {
+                    fn drop(&mut self) {
+                        self.0.capture_done.store(true, Ordering::Release);
+                        if let Some(w) = self.0.worker.get() {
+                            w.unpark();
+                        }
+                    }
+                }
+                let _done = Done(&shared);
                 let _ = shared.capture.set(std::thread::current());
                 if let Some(c) = capture_core
                     && !pin(c)
@@ -201,16 +215,20 @@ pub fn run(
                     deadline.map(|d| start + d),
                     frame_timeout,
                 );
-                shared.capture_done.store(true, Ordering::Release);
-                if let Some(w) = shared.worker.get() {
-                    w.unpark();
-                }
                 (r, source.dropped(), source.recoveries())
             })
             .map_err(|e| Error::ThreadPool(e.to_string()));
+        if capture.is_err() {
+            shared.capture_done.store(true, Ordering::Release);
+        }
         let worker = rayon_pool.install(|| {
             let _ = shared.worker.set(std::thread::current());
-            worker_loop(cfg, &shared, &mut stages, sink, truth.as_ref(), hooks)
+            let r = worker_loop(cfg, &shared, &mut stages, sink, truth.as_ref(), stop, hooks);
+            shared.worker_done.store(true, Ordering::Release);
+            if let Some(c) = shared.capture.get() {
+                c.unpark();
+            }
+            r
         });
         let capture = match capture {
             Ok(handle) => handle.join().unwrap_or_else(|_| {
@@ -254,7 +272,10 @@ struct Shared {
     pool: FramePool,
     ready: SlotRing,
     free: SlotRing,
+    /// Set when the capture thread ends, however it ends (a drop guard).
     capture_done: AtomicBool,
+    /// Set when the worker stops (done, or an error): capture must stop too.
+    worker_done: AtomicBool,
     worker: OnceLock<Thread>,
     capture: OnceLock<Thread>,
     dropped_behind: AtomicU64,
@@ -273,15 +294,16 @@ fn capture_loop(
     frame_timeout: Duration,
 ) -> Result<()> {
     let mut captured = 0u64;
+    // A slot taken but not filled yet (after a timeout), kept for the next try. Slots
+    // held here when the run ends are simply not returned: capture is the `free`
+    // ring's consumer, never its producer.
     let mut held: Option<usize> = None;
     loop {
         if stop.load(Ordering::Relaxed)
+            || shared.worker_done.load(Ordering::Acquire)
             || frame_limit.is_some_and(|n| captured >= n)
             || deadline.is_some_and(|d| Instant::now() >= d)
         {
-            if let Some(s) = held {
-                let _ = shared.free.push(s);
-            }
             return Ok(());
         }
         let slot = match held.take().or_else(|| shared.free.pop()) {
@@ -321,15 +343,54 @@ fn capture_loop(
                 shared.timeouts.fetch_add(1, Ordering::Relaxed);
                 held = Some(slot);
             }
-            Ok(Grab::End) => {
-                let _ = shared.free.push(slot);
-                return Ok(());
-            }
-            Err(e) => {
-                let _ = shared.free.push(slot);
-                return Err(e);
-            }
+            Ok(Grab::End) => return Ok(()),
+            Err(e) => return Err(e),
         }
+    }
+}
+
+/// The status line on stderr every few seconds (also while no frames come).
+struct Status {
+    every: Option<Duration>,
+    start: Instant,
+    last: Instant,
+}
+
+impl Status {
+    fn new(seconds: f64) -> Self {
+        let now = Instant::now();
+        Status {
+            every: Duration::try_from_secs_f64(seconds)
+                .ok()
+                .filter(|d| !d.is_zero()),
+            start: now,
+            last: now,
+        }
+    }
+
+    fn tick(&mut self, r: &WorkerResult, shared: &Shared) {
+        let Some(every) = self.every else { return };
+        let now = Instant::now();
+        if now - self.last < every {
+            return;
+        }
+        self.last = now;
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let secs = (now - self.start).as_secs_f64();
+        let p = &r.profile;
+        eprintln!(
+            "[{secs:6.1} s] {} frames, {:.1} fps, dropped {} behind, {} timeouts; stages median {:.2} p99 {:.2} max {:.2} ms; capture->result median {:.2} p99 {:.2} max {:.2} ms",
+            r.frames,
+            r.frames as f64 / secs,
+            shared.dropped_behind.load(Ordering::Relaxed),
+            shared.timeouts.load(Ordering::Relaxed),
+            ms(p.total.median()),
+            ms(p.total.quantile(0.99)),
+            ms(p.total.max()),
+            ms(p.latency.median()),
+            ms(p.latency.quantile(0.99)),
+            ms(p.latency.max()),
+        );
     }
 }
 
@@ -348,6 +409,7 @@ fn worker_loop(
     stages: &mut Stages,
     mut sink: Option<&mut (dyn Write + Send)>,
     truth: Option<&GroundTruth>,
+    stop: &AtomicBool,
     hooks: &Hooks<'_>,
 ) -> WorkerResult {
     let mut r = WorkerResult {
@@ -362,21 +424,21 @@ fn worker_loop(
     let mut truth_buf = Vec::with_capacity(truth.map_or(0, |t| t.max_defects()));
     let mut snapshots = cfg.output.snapshots.as_ref().and_then(|dir| {
         let size = shared.pool.frame(0).image.size();
-        let every = Duration::from_secs_f64(cfg.output.snapshot_interval.max(0.0));
+        let every = Duration::try_from_secs_f64(cfg.output.snapshot_interval).unwrap_or_default();
         report::SnapshotWriter::new(dir.clone(), size, every)
             .map_err(|e| log::warn!("snapshots disabled: {e}"))
             .ok()
     });
-    let status_every =
-        (cfg.run.status_interval > 0.0).then(|| Duration::from_secs_f64(cfg.run.status_interval));
-    let start = Instant::now();
-    let mut last_status = start;
+    let mut status = Status::new(cfg.run.status_interval);
     loop {
         let Some(slot) = shared.ready.pop() else {
-            if shared.capture_done.load(Ordering::Acquire) && shared.ready.is_empty() {
+            if (shared.capture_done.load(Ordering::Acquire) && shared.ready.is_empty())
+                || stop.load(Ordering::Relaxed)
+            {
                 break;
             }
             std::thread::park_timeout(IDLE_WAIT);
+            status.tick(&r, shared);
             continue;
         };
         let frame = shared.pool.frame(slot);
@@ -426,24 +488,7 @@ fn worker_loop(
         if let Some(f) = hooks.after_frame {
             f(r.frames);
         }
-        if let Some(every) = status_every {
-            let now = Instant::now();
-            if now - last_status >= every {
-                last_status = now;
-                let ms = |d: Duration| d.as_secs_f64() * 1e3;
-                eprintln!(
-                    "[{:6.1} s] {} frames, {:.1} fps, dropped {}, stages median {:.2} ms p99 {:.2} ms, latency median {:.2} ms p99 {:.2} ms",
-                    (now - start).as_secs_f64(),
-                    r.frames,
-                    r.frames as f64 / (now - start).as_secs_f64(),
-                    shared.dropped_behind.load(Ordering::Relaxed),
-                    ms(r.profile.total.median()),
-                    ms(r.profile.total.quantile(0.99)),
-                    ms(r.profile.latency.median()),
-                    ms(r.profile.latency.quantile(0.99)),
-                );
-            }
-        }
+        status.tick(&r, shared);
     }
     if let Some(out) = sink
         && let Err(e) = out.flush()

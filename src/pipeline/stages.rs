@@ -306,6 +306,7 @@ impl DefectFilter {
 fn load_frames(path: &Path, size: (usize, usize)) -> Result<Vec<Image<u8>>> {
     let frames = if path.extension().is_some_and(|e| e == "raw") {
         let raw = RawFrameFile::open(path)?;
+        check_same_size("calibration frames (against the camera)", size, raw.size())?;
         let (w, h) = raw.size();
         (0..raw.len())
             .map(|i| {

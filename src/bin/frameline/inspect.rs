@@ -118,9 +118,6 @@ fn config(args: &Args) -> frameline::Result<InspectConfig> {
     }
     if args.snapshots.is_some() {
         cfg.output.snapshots = args.snapshots.clone();
-        if cfg.output.snapshot_interval == 0.0 {
-            cfg.output.snapshot_interval = 1.0;
-        }
     }
     cfg.threads.pin &= !args.no_pin;
     Ok(cfg)
