@@ -175,3 +175,45 @@ fn inspect_errors_are_one_line() {
     assert_one_line_error(&["inspect", "--threshold", "magic"], "magic");
     assert_one_line_error(&["inspect", "--size", "0x10"], "zero");
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_with_the_final_table() {
+    use std::io::BufRead;
+    let mut child = frameline()
+        .args(["inspect", "--size", "320x240", "--no-pin"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in stderr.lines().map_while(Result::ok) {
+            if line.starts_with("stages:") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    // "stages:" is printed once the Ctrl-C handler is in place (slow under qemu).
+    rx.recv_timeout(std::time::Duration::from_secs(120))
+        .expect("inspect starts");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Through a runner (qemu-user), the child is the emulator, which passes SIGINT on.
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    let err = reader.join().unwrap();
+    assert!(exit.success(), "{exit}: {err}");
+    assert!(
+        err.contains("capture->result"),
+        "final table printed: {err}"
+    );
+    assert!(err.contains("detection: found"), "{err}");
+}

@@ -794,6 +794,39 @@ mod tests {
     }
 
     #[test]
+    fn mjpeg_frames_decode_to_gray_and_wrong_sizes_are_refused() {
+        let img = crate::testing::random_blobs(64, 48, 3, 5).unwrap();
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95)
+            .encode(
+                img.as_view().as_slice(),
+                64,
+                48,
+                image::ExtendedColorType::L8,
+            )
+            .unwrap();
+        let mut dst = crate::Image::<u8>::new(64, 48).unwrap();
+        decode_mjpeg(&jpeg, &mut dst).unwrap();
+        let err: u64 = (0..48)
+            .flat_map(|y| (0..64).map(move |x| (x, y)))
+            .map(|(x, y)| u64::from(img.row(y)[x].abs_diff(dst.row(y)[x])))
+            .sum();
+        assert!(
+            err as f64 / (64.0 * 48.0) < 3.0,
+            "mean error {}",
+            err as f64 / 3072.0
+        );
+        let mut wrong = crate::Image::<u8>::new(32, 48).unwrap();
+        assert!(
+            decode_mjpeg(&jpeg, &mut wrong)
+                .unwrap_err()
+                .contains("64x48")
+        );
+        assert!(decode_mjpeg(&jpeg[..100], &mut dst).is_err(), "truncated");
+        assert!(decode_mjpeg(b"not a jpeg", &mut dst).is_err());
+    }
+
+    #[test]
     fn fourccs() {
         assert_eq!(PixelFormat::from_fourcc(b"YUYV"), Some(PixelFormat::Yuyv));
         assert_eq!(PixelFormat::from_fourcc(b"RGB3"), None);

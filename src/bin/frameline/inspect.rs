@@ -126,13 +126,13 @@ fn config(args: &Args) -> frameline::Result<InspectConfig> {
 pub fn run(args: Args) -> frameline::Result<()> {
     let cfg = config(&args)?;
     let (source, stages) = pipeline::build(&cfg)?;
-    eprintln!("source: {}", source.describe());
-    eprintln!("stages: {}", stages.names().join(" -> "));
     let _ = ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::Relaxed) {
             std::process::exit(130); // a second Ctrl-C: stop now
         }
     });
+    eprintln!("source: {}", source.describe());
+    eprintln!("stages: {}", stages.names().join(" -> "));
     let mut file;
     let mut stdout;
     let sink: Option<&mut (dyn Write + Send)> = match &cfg.output.json {
