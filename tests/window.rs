@@ -54,7 +54,18 @@ const BORDERS: [Border; 3] = [
 fn box_u8_sums_are_exact_and_means_round_like_opencv() {
     for border in BORDERS {
         for (w, h) in [(1, 1), (1, 7), (7, 1), (3, 2), (37, 11), (130, 5)] {
-            for (kx, ky) in [(1, 1), (3, 3), (4, 4), (7, 5), (17, 17), (31, 9)] {
+            // Areas up to 257 take the 16-bit path, larger ones the 32-bit path.
+            for (kx, ky) in [
+                (1, 1),
+                (3, 3),
+                (4, 4),
+                (7, 5),
+                (2, 9),
+                (16, 16),
+                (257, 1),
+                (17, 17),
+                (31, 9),
+            ] {
                 let src = random_u8(w, h, (w * h + kx) as u64).unwrap();
                 let sums = brute(
                     w,

@@ -86,12 +86,188 @@ pub(crate) fn check_ksize(name: &str, k: usize, max: usize) -> Result<()> {
     }
 }
 
+/// Largest window area whose u8 sums fit u16 (255 · 257 = 65535): such windows take
+/// the 16-bit path, [`small`].
+pub const SMALL_AREA_U8: usize = 257;
+
+/// Small u8 windows in 16 bits: a running vertical sum per column straight from the u8
+/// rows, the horizontal sum of the padded column sums, then the same f32 scaling and
+/// rounding as the general path (so both give identical bytes). Twice the lanes per
+/// vector and no 32-bit intermediate rows: the general path moves 4-byte sums through
+/// memory three times per pixel.
+mod small {
+    use super::round_small;
+    use crate::image::{ImageView, ImageViewMut};
+    use crate::kernels::border::Border;
+    use crate::kernels::parallel;
+    use crate::simd::{SimdLevel, autovectorized};
+
+    autovectorized! {
+        /// `col[i] += add[i]`.
+        fn add_row(col: &mut [u16], add: &[u8]) {
+            let n = col.len();
+            let add = &add[..n];
+            for i in 0..n {
+                col[i] += u16::from(add[i]);
+            }
+        }
+    }
+
+    autovectorized! {
+        /// `col[i] += add[i] − sub[i]` (`sub` is in the sum, so no step goes below 0).
+        fn slide_row(col: &mut [u16], add: &[u8], sub: &[u8]) {
+            let n = col.len();
+            let (add, sub) = (&add[..n], &sub[..n]);
+            for i in 0..n {
+                col[i] = col[i] + u16::from(add[i]) - u16::from(sub[i]);
+            }
+        }
+    }
+
+    autovectorized! {
+        /// `acc[i] = p[i] (+ p[i + 1] when `two`)`.
+        fn h_first(p: &[u16], two: bool, acc: &mut [u16]) {
+            let n = acc.len();
+            if two {
+                let (a, b) = (&p[..n], &p[1..n + 1]);
+                for i in 0..n {
+                    acc[i] = a[i] + b[i];
+                }
+            } else {
+                acc.copy_from_slice(&p[..n]);
+            }
+        }
+    }
+
+    autovectorized! {
+        /// `acc[i] += p[i + j] + p[i + j + 1]`.
+        fn h_add2(p: &[u16], j: usize, acc: &mut [u16]) {
+            let n = acc.len();
+            let (a, b) = (&p[j..j + n], &p[j + 1..j + 1 + n]);
+            for i in 0..n {
+                acc[i] += a[i] + b[i];
+            }
+        }
+    }
+
+    autovectorized! {
+        /// `acc[i] += p[i + j]`.
+        fn h_add1(p: &[u16], j: usize, acc: &mut [u16]) {
+            let n = acc.len();
+            let a = &p[j..j + n];
+            for i in 0..n {
+                acc[i] += a[i];
+            }
+        }
+    }
+
+    autovectorized! {
+        /// The mean, rounded half to even exactly as the general path rounds it.
+        fn mean_row(acc: &[u16], scale: f32, out: &mut [u8]) {
+            for (o, &s) in out.iter_mut().zip(acc) {
+                *o = round_small(f32::from(s) * scale).clamp(0, 255) as u8;
+            }
+        }
+    }
+
+    /// Per-band scratch: the padded column sums, the horizontal sums, a constant row.
+    #[derive(Debug, Default)]
+    pub(super) struct Scratch {
+        cols: Vec<u16>,
+        acc: Vec<u16>,
+        constant: Vec<u8>,
+    }
+
+    /// The `kx`×`ky` mean of `src` (area at most [`super::SMALL_AREA_U8`]) into `dst`.
+    pub(super) fn mean_u8(
+        level: SimdLevel,
+        (kx, ky): (usize, usize),
+        border: Border,
+        src: &ImageView<'_, u8>,
+        dst: &mut ImageViewMut<'_, u8>,
+        scratch: &mut Vec<Scratch>,
+    ) {
+        debug_assert!(kx * ky <= super::SMALL_AREA_U8);
+        let (w, h) = src.size();
+        let constant = match border {
+            Border::Constant(v) => v.round().clamp(0.0, 255.0) as u8,
+            _ => 0,
+        };
+        // Even sizes anchor like OpenCV: the extra column and row lie left and above.
+        let (left, right) = (kx / 2, (kx - 1) / 2);
+        let (up, down) = ((ky / 2) as isize, ((ky - 1) / 2) as isize);
+        let band_rows = if w * h < parallel::POINT_OP_PAR_MIN_PIXELS {
+            h
+        } else {
+            parallel::band_rows_for(h, 16)
+        };
+        let bands = h.div_ceil(band_rows);
+        if scratch.len() < bands {
+            scratch.resize_with(bands, Scratch::default);
+        }
+        for s in scratch.iter_mut() {
+            s.cols.resize(w + kx - 1, 0);
+            s.acc.resize(w, 0);
+            s.constant.resize(w, constant);
+            s.constant.fill(constant);
+        }
+        let scale = (1.0 / (kx * ky) as f64) as f32;
+        parallel::for_each_band_with_scratch(
+            dst.reborrow(),
+            band_rows,
+            scratch,
+            &|y0, mut band, s| {
+                let Scratch {
+                    cols,
+                    acc,
+                    constant: constant_row,
+                } = s;
+                let row = |y: isize| match border.map(y, h) {
+                    Some(yy) => src.row(yy),
+                    None => &constant_row[..],
+                };
+                for i in 0..band.height() {
+                    let y = (y0 + i) as isize;
+                    let col = &mut cols[left..left + w];
+                    if i == 0 {
+                        col.fill(0);
+                        for d in -up..=down {
+                            add_row(level, col, row(y + d));
+                        }
+                    } else {
+                        slide_row(level, col, row(y + down), row(y - up - 1));
+                    }
+                    // Columns outside the image: mirrored or repeated sums, or the
+                    // constant's (a column of `ky` constant pixels).
+                    for x in (-(left as isize)..0).chain(w as isize..(w + right) as isize) {
+                        cols[(left as isize + x) as usize] = match border.map(x, w) {
+                            Some(xx) => cols[left + xx],
+                            None => ky as u16 * u16::from(constant),
+                        };
+                    }
+                    h_first(level, cols, kx >= 2, acc);
+                    let mut j = if kx >= 2 { 2 } else { 1 };
+                    while j + 2 <= kx {
+                        h_add2(level, cols, j, acc);
+                        j += 2;
+                    }
+                    if j < kx {
+                        h_add1(level, cols, j, acc);
+                    }
+                    mean_row(level, acc, scale, band.row_mut(i));
+                }
+            },
+        );
+    }
+}
+
 /// A reusable box filter; scratch is kept between calls.
 #[derive(Debug)]
 pub struct BoxFilter {
     ksize: (usize, usize),
     border: Border,
     scratch: Scratches,
+    small: Vec<small::Scratch>,
 }
 
 impl BoxFilter {
@@ -103,6 +279,7 @@ impl BoxFilter {
             ksize,
             border,
             scratch: Scratches::default(),
+            small: Vec::new(),
         })
     }
 
@@ -158,6 +335,23 @@ impl BoxFilter {
 
     /// [`Self::mean_u8`] at an explicit SIMD level.
     pub fn mean_u8_at(
+        &mut self,
+        level: SimdLevel,
+        src: &ImageView<'_, u8>,
+        dst: &mut ImageViewMut<'_, u8>,
+    ) -> Result<()> {
+        if self.ksize.0 * self.ksize.1 <= SMALL_AREA_U8 {
+            let level = level.check()?;
+            check_same_size("output", src.size(), dst.size())?;
+            small::mean_u8(level, self.ksize, self.border, src, dst, &mut self.small);
+            return Ok(());
+        }
+        self.mean_u8_general_at(level, src, dst)
+    }
+
+    /// [`Self::mean_u8_at`] through the general 32-bit path at any window size (the
+    /// small-window path's reference in tests).
+    pub fn mean_u8_general_at(
         &mut self,
         level: SimdLevel,
         src: &ImageView<'_, u8>,
