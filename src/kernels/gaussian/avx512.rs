@@ -176,10 +176,10 @@ fn h_fast<const R: usize>(p: &[i16], t: &[i16], out: &mut [i16]) {
         unsafe {
             let at = |k: usize| _mm512_loadu_si512(p.as_ptr().add(i + k).cast());
             let mut acc = _mm512_mulhrs_epi16(at(R), taps[0]);
-            for d in 1..=R {
+            super::for_taps!(R, d => {
                 let pair = _mm512_add_epi16(at(R - d), at(R + d));
                 acc = _mm512_add_epi16(acc, _mm512_mulhrs_epi16(pair, taps[d]));
-            }
+            });
             _mm512_storeu_si512(out.as_mut_ptr().add(i).cast(), acc);
         }
         i += L;
@@ -219,16 +219,19 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
     while i + L <= n {
         // SAFETY: rows[k] + i + 64 <= ring start + offsets[k] + full <= ring end (asserted).
         let v = unsafe {
-            let block = |i: usize| {
-                let at = |k: usize| _mm512_loadu_si512(rows[k].add(i).cast());
-                let mut acc = _mm512_mulhrs_epi16(at(R), taps[0]);
-                for d in 1..=R {
-                    let pair = _mm512_add_epi16(at(R - d), at(R + d));
-                    acc = _mm512_add_epi16(acc, _mm512_mulhrs_epi16(pair, taps[d]));
-                }
-                _mm512_srai_epi16::<6>(_mm512_add_epi16(acc, half))
-            };
-            let (x, y) = (block(i), block(i + 32));
+            // Both halves in one unrolled body: two independent chains, and no closure
+            // too large to inline.
+            let at = |k: usize, h: usize| _mm512_loadu_si512(rows[k].add(i + h).cast());
+            let mut acc0 = _mm512_mulhrs_epi16(at(R, 0), taps[0]);
+            let mut acc1 = _mm512_mulhrs_epi16(at(R, 32), taps[0]);
+            super::for_taps!(R, d => {
+                let pair0 = _mm512_add_epi16(at(R - d, 0), at(R + d, 0));
+                let pair1 = _mm512_add_epi16(at(R - d, 32), at(R + d, 32));
+                acc0 = _mm512_add_epi16(acc0, _mm512_mulhrs_epi16(pair0, taps[d]));
+                acc1 = _mm512_add_epi16(acc1, _mm512_mulhrs_epi16(pair1, taps[d]));
+            });
+            let x = _mm512_srai_epi16::<6>(_mm512_add_epi16(acc0, half));
+            let y = _mm512_srai_epi16::<6>(_mm512_add_epi16(acc1, half));
             _mm512_permutexvar_epi64(order, _mm512_packus_epi16(x, y))
         };
         // SAFETY: i + 64 <= n = out.len().

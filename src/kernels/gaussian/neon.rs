@@ -135,9 +135,9 @@ fn h_fast<const R: usize>(p: &[i16], t: &[i16], out: &mut [i16]) {
             let at = |k: usize| vld1q_s16(p.as_ptr().add(i + k));
             // sqrdmulh is (2ab + 2^15) >> 16 = (ab + 2^14) >> 15, as the reference.
             let mut acc = vqrdmulhq_n_s16(at(R), t[0]);
-            for d in 1..=R {
+            super::for_taps!(R, d => {
                 acc = vaddq_s16(acc, vqrdmulhq_n_s16(vaddq_s16(at(R - d), at(R + d)), t[d]));
-            }
+            });
             vst1q_s16(out.as_mut_ptr().add(i), acc);
         }
         i += L;
@@ -173,9 +173,9 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
         unsafe {
             let at = |k: usize| vld1q_s16(rows[k].add(i));
             let mut acc = vqrdmulhq_n_s16(at(R), t[0]);
-            for d in 1..=R {
+            super::for_taps!(R, d => {
                 acc = vaddq_s16(acc, vqrdmulhq_n_s16(vaddq_s16(at(R - d), at(R + d)), t[d]));
-            }
+            });
             // (acc + 32) >> 6, then saturate to u8.
             let v = vqmovun_s16(vshrq_n_s16::<6>(vaddq_s16(acc, vdupq_n_s16(32))));
             vst1_u8(out.as_mut_ptr().add(i), v);
