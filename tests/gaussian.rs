@@ -427,3 +427,41 @@ fn the_box_cascade_only_takes_reflect101_and_tiny_sigmas_are_impulses() {
     plan.apply_u8(&src.as_view(), &mut out.as_view_mut())
         .unwrap();
 }
+
+#[test]
+fn binomial_kernels_at_full_scale_threads_and_strides() {
+    // Saturated input with a saturated constant border reaches the 16-bit path's
+    // largest sum (65280 + rounding) and must give 255 everywhere.
+    for k in [3, 5] {
+        let params = GaussianParams::new(k, 0.0).with_border(Border::Constant(255.0));
+        let src = Image::<u8>::filled(70, 9, 255).unwrap();
+        let mut out = Image::<u8>::new(70, 9).unwrap();
+        let mut plan = GaussianBlur::new(params).unwrap();
+        plan.apply_u8(&src.as_view(), &mut out.as_view_mut())
+            .unwrap();
+        assert!(out.as_view().rows().flatten().all(|&v| v == 255), "k{k}");
+    }
+    // Several bands on several threads, and a strided view, give the one-thread result.
+    let (w, h) = (1000, 731);
+    let src = frameline::testing::random_u8(w + 9, h + 4, 17).unwrap();
+    let view = src.as_view().sub_view(5, 3, w, h).unwrap();
+    for k in [3, 5] {
+        let run = |threads: usize| {
+            let pool = frameline::bench::thread_pool(threads).unwrap();
+            let mut out = Image::<u8>::new(w, h).unwrap();
+            let mut plan = GaussianBlur::new(GaussianParams::new(k, 0.0)).unwrap();
+            pool.install(|| plan.apply_u8(&view, &mut out.as_view_mut()))
+                .unwrap();
+            out
+        };
+        let one = run(1);
+        assert_eq!(one, run(4), "k{k}: threads");
+        let contiguous = view.to_image();
+        let mut out = Image::<u8>::new(w, h).unwrap();
+        GaussianBlur::new(GaussianParams::new(k, 0.0))
+            .unwrap()
+            .apply_u8(&contiguous.as_view(), &mut out.as_view_mut())
+            .unwrap();
+        assert_eq!(one, out, "k{k}: strided view");
+    }
+}

@@ -340,3 +340,30 @@ fn bad_sizes_are_errors() {
         Err(Error::BadParam { .. })
     ));
 }
+
+#[test]
+fn box_u8_small_path_at_its_sum_limits() {
+    // Windows of 257 pixels (the 16-bit path's limit) on saturated images: every sum is
+    // 257 · 255 = 65535, the largest u16; the constant border adds 255s too.
+    for border in [
+        Border::Reflect101,
+        Border::Replicate,
+        Border::Constant(255.0),
+    ] {
+        for (kx, ky) in [(1, 257), (257, 1), (16, 16)] {
+            for (w, h) in [(1, 1), (3, 300), (300, 3), (40, 40)] {
+                let src = Image::<u8>::filled(w, h, 255).unwrap();
+                for level in levels() {
+                    let mut plan = BoxFilter::new((kx, ky), border).unwrap();
+                    let mut m = Image::<u8>::new(w, h).unwrap();
+                    plan.mean_u8_at(level, &src.as_view(), &mut m.as_view_mut())
+                        .unwrap();
+                    assert!(
+                        m.as_view().rows().flatten().all(|&v| v == 255),
+                        "{level} {border:?} k{kx}x{ky} {w}x{h}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -114,12 +114,14 @@ mod small {
     }
 
     autovectorized! {
-        /// `col[i] += add[i] − sub[i]` (`sub` is in the sum, so no step goes below 0).
+        /// `col[i] += add[i] − sub[i]`, subtracting first: `sub` is in the sum, so the
+        /// difference is never negative, and the result stays within `ky · 255` (adding
+        /// first could pass 65535 for a 257-row window).
         fn slide_row(col: &mut [u16], add: &[u8], sub: &[u8]) {
             let n = col.len();
             let (add, sub) = (&add[..n], &sub[..n]);
             for i in 0..n {
-                col[i] = col[i] + u16::from(add[i]) - u16::from(sub[i]);
+                col[i] = col[i] - u16::from(sub[i]) + u16::from(add[i]);
             }
         }
     }

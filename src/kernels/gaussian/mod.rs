@@ -52,6 +52,7 @@ macro_rules! for_taps {
         $crate::kernels::gaussian::for_taps!(@ $R, $d, $body, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
     };
     (@ $R:ident, $d:ident, $body:block, $($n:literal)*) => {
+        const { assert!($R <= 15, "for_taps! unrolls at most 15 taps") };
         $(
             if $n <= $R {
                 let $d: usize = $n;
