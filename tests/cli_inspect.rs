@@ -217,3 +217,17 @@ fn ctrl_c_stops_cleanly_with_the_final_table() {
     );
     assert!(err.contains("detection: found"), "{err}");
 }
+
+#[test]
+fn the_readme_settings_example_parses() {
+    // The TOML example in the README's "Live inspection" section is a real config.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + readme[start..].find("```").expect("block end");
+    let cfg = frameline::pipeline::InspectConfig::from_toml(&readme[start..end])
+        .expect("the README's settings parse");
+    cfg.validate().expect("and are valid");
+    assert_eq!(cfg.source.spec, "v4l:/dev/video0");
+    assert_eq!(cfg.threads.worker_cores, Some(vec![1, 2, 3]));
+}
