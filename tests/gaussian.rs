@@ -465,3 +465,29 @@ fn binomial_kernels_at_full_scale_threads_and_strides() {
         assert_eq!(one, out, "k{k}: strided view");
     }
 }
+
+#[test]
+fn integer_box_cascade_on_tiny_and_constant_images() {
+    // Windows far larger than the image (reflected many times), every level identical,
+    // and a constant image stays constant (each box of a constant is that constant).
+    let approx = GaussianParams::new(61, 0.0).with_method(GaussianMethod::Boxes);
+    for (w, h) in [(1, 1), (1, 9), (9, 1), (50, 3), (130, 70), (300, 17)] {
+        let src = random_u8(w, h, (w * h) as u64).unwrap();
+        let want = blur_u8(SimdLevel::Scalar, &src.as_view(), approx);
+        for level in levels() {
+            assert_eq!(
+                blur_u8(level, &src.as_view(), approx),
+                want,
+                "{level} {w}x{h}"
+            );
+        }
+        for v in [0u8, 1, 254, 255] {
+            let flat = Image::<u8>::filled(w, h, v).unwrap();
+            assert_eq!(
+                blur_u8(SimdLevel::best(), &flat.as_view(), approx),
+                flat,
+                "{v} {w}x{h}"
+            );
+        }
+    }
+}

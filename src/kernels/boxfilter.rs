@@ -99,32 +99,9 @@ mod small {
     use super::round_small;
     use crate::image::{ImageView, ImageViewMut};
     use crate::kernels::border::Border;
+    use crate::kernels::colsums::{add_u8_u16 as add_row, slide_u8_u16 as slide_row};
     use crate::kernels::parallel;
     use crate::simd::{SimdLevel, autovectorized};
-
-    autovectorized! {
-        /// `col[i] += add[i]`.
-        fn add_row(col: &mut [u16], add: &[u8]) {
-            let n = col.len();
-            let add = &add[..n];
-            for i in 0..n {
-                col[i] += u16::from(add[i]);
-            }
-        }
-    }
-
-    autovectorized! {
-        /// `col[i] += add[i] − sub[i]`, subtracting first: `sub` is in the sum, so the
-        /// difference is never negative, and the result stays within `ky · 255` (adding
-        /// first could pass 65535 for a 257-row window).
-        fn slide_row(col: &mut [u16], add: &[u8], sub: &[u8]) {
-            let n = col.len();
-            let (add, sub) = (&add[..n], &sub[..n]);
-            for i in 0..n {
-                col[i] = col[i] - u16::from(sub[i]) + u16::from(add[i]);
-            }
-        }
-    }
 
     autovectorized! {
         /// `acc[i] = p[i] (+ p[i + 1] when `two`)`.
@@ -198,15 +175,7 @@ mod small {
         // Even sizes anchor like OpenCV: the extra column and row lie left and above.
         let (left, right) = (kx / 2, (kx - 1) / 2);
         let (up, down) = ((ky / 2) as isize, ((ky - 1) / 2) as isize);
-        let band_rows = if w * h < parallel::POINT_OP_PAR_MIN_PIXELS {
-            h
-        } else {
-            parallel::band_rows_for(h, 16)
-        };
-        let bands = h.div_ceil(band_rows);
-        if scratch.len() < bands {
-            scratch.resize_with(bands, Scratch::default);
-        }
+        let band_rows = parallel::bands_with_scratch(w, h, scratch);
         for s in scratch.iter_mut() {
             s.cols.resize(w + kx - 1, 0);
             s.acc.resize(w, 0);

@@ -4,6 +4,7 @@
 
 pub mod border;
 pub mod boxfilter;
+pub(crate) mod colsums;
 pub mod components;
 pub mod copy;
 pub mod dither;

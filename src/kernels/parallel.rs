@@ -123,6 +123,25 @@ fn split_scratch<D: Pixel, X: Send, F>(
 
 /// Rows per band for an image of `height` rows on the current pool: about four bands
 /// per thread, never fewer than `min_rows` rows.
+/// Rows per band for a kernel that streams a `width`×`height` image row by row (the whole
+/// image below the parallel threshold), with `scratch` grown to one element per band.
+pub(crate) fn bands_with_scratch<X: Default>(
+    width: usize,
+    height: usize,
+    scratch: &mut Vec<X>,
+) -> usize {
+    let band_rows = if width * height < POINT_OP_PAR_MIN_PIXELS {
+        height
+    } else {
+        band_rows_for(height, MIN_BAND_ROWS)
+    };
+    let bands = height.div_ceil(band_rows.max(1));
+    if scratch.len() < bands {
+        scratch.resize_with(bands, X::default);
+    }
+    band_rows
+}
+
 pub(crate) fn band_rows_for(height: usize, min_rows: usize) -> usize {
     let threads = rayon::current_num_threads();
     if threads <= 1 {

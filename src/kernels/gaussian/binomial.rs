@@ -188,15 +188,7 @@ pub(super) fn blur(
 ) {
     let (w, h) = src.size();
     let r = order / 2;
-    let band_rows = if w * h < parallel::POINT_OP_PAR_MIN_PIXELS {
-        h
-    } else {
-        parallel::band_rows_for(h, 16)
-    };
-    let bands = h.div_ceil(band_rows);
-    if scratch.len() < bands {
-        scratch.resize_with(bands, Scratch::default);
-    }
+    let band_rows = parallel::bands_with_scratch(w, h, scratch);
     for s in scratch.iter_mut() {
         s.sums.resize(w + 2 * r, 0);
         s.constant.resize(w, constant);
