@@ -16,7 +16,7 @@
 use crate::Result;
 use crate::image::{Image, ImageView, ImageViewMut};
 use crate::kernels::border::Border;
-use crate::kernels::boxfilter::BoxFilter;
+use crate::kernels::boxfilter::{BoxFilter, round_small};
 use crate::kernels::{colsums, parallel};
 use crate::simd::{SimdLevel, autovectorized};
 
@@ -45,21 +45,17 @@ pub const INT_MAX_WIDTH: usize = 256;
 
 autovectorized! {
     /// `out[i] = round(sums[i] · scale)` as u16 (half to even, through the f64 mantissa).
-    fn scale_to_u16(sums: &[u32], scale: f64, out: &mut [u16]) {
-        const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52
+    fn scale_to_u16(sums: &[u32], scale: f32, out: &mut [u16]) {
         for (o, &s) in out.iter_mut().zip(sums) {
-            let r = (f64::from(s) * scale + MAGIC).to_bits() as i64 - MAGIC.to_bits() as i64;
-            *o = r.clamp(0, 65535) as u16;
+            *o = round_small(s as f32 * scale).clamp(0, 65535) as u16;
         }
     }
 }
 autovectorized! {
     /// `out[i] = round(sums[i] · scale)` as u8.
-    fn scale_to_u8(sums: &[u32], scale: f64, out: &mut [u8]) {
-        const MAGIC: f64 = 6_755_399_441_055_744.0;
+    fn scale_to_u8(sums: &[u32], scale: f32, out: &mut [u8]) {
         for (o, &s) in out.iter_mut().zip(sums) {
-            let r = (f64::from(s) * scale + MAGIC).to_bits() as i64 - MAGIC.to_bits() as i64;
-            *o = r.clamp(0, 255) as u8;
+            *o = round_small(s as f32 * scale).clamp(0, 255) as u8;
         }
     }
 }
@@ -98,12 +94,66 @@ autovectorized! {
     }
 }
 
+/// AVX-512 running sums: sixteen steps at a time, prefix-summed in the register (four
+/// lane shifts and adds) and carried from block to block by one add.
+#[cfg(target_arch = "x86_64")]
+mod scan_avx512 {
+    use std::arch::x86_64::*;
+
+    /// Fills `sums[1 ..= n]` from `sums[0]` (`sums[x] = sums[x − 1] + cols[x + wx − 1] −
+    /// cols[x − 1]`, wrapping) for the largest `n` that is a multiple of 16 below
+    /// `sums.len()`, and returns `n`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn running(cols: &[u32], wx: usize, sums: &mut [u32]) -> usize {
+        let w = sums.len();
+        assert!(wx >= 1 && cols.len() + 1 >= w + wx, "column row too short");
+        let zero = _mm512_setzero_si512();
+        let last = _mm512_set1_epi32(15);
+        let mut carry = _mm512_set1_epi32(sums[0] as i32);
+        let mut x = 1;
+        while x + 16 <= w {
+            // SAFETY: the loads read cols[x − 1 .. x + 15] and cols[x + wx − 1 .. x + wx + 15],
+            // below x + wx + 15 <= w + wx − 1 <= cols.len(); the store writes
+            // sums[x .. x + 16] with x + 16 <= w.
+            unsafe {
+                let add = _mm512_loadu_si512(cols.as_ptr().add(x + wx - 1).cast());
+                let sub = _mm512_loadu_si512(cols.as_ptr().add(x - 1).cast());
+                let mut v = _mm512_sub_epi32(add, sub);
+                v = _mm512_add_epi32(v, _mm512_alignr_epi32::<15>(v, zero));
+                v = _mm512_add_epi32(v, _mm512_alignr_epi32::<14>(v, zero));
+                v = _mm512_add_epi32(v, _mm512_alignr_epi32::<12>(v, zero));
+                v = _mm512_add_epi32(v, _mm512_alignr_epi32::<8>(v, zero));
+                // The block's total comes from the block alone, so the only chain from
+                // block to block is one add.
+                let total = _mm512_permutexvar_epi32(last, v);
+                _mm512_storeu_si512(sums.as_mut_ptr().add(x).cast(), _mm512_add_epi32(v, carry));
+                carry = _mm512_add_epi32(carry, total);
+            }
+            x += 16;
+        }
+        x - 1
+    }
+}
+
 /// `sums[x] = Σ cols[x .. x + wx]`: the steps of the running sum in one vectorized pass,
 /// then their prefix sums (exact in wrapping u32 arithmetic, since every window sum
 /// fits u32).
 fn running_sums(level: SimdLevel, cols: &[u32], wx: usize, sums: &mut [u32]) {
     let w = sums.len();
     sums[0] = cols[..wx].iter().sum();
+    #[cfg(target_arch = "x86_64")]
+    if matches!(level, SimdLevel::Avx512 | SimdLevel::Avx512Vbmi)
+        && SimdLevel::Avx512.is_supported()
+    {
+        // SAFETY: the guard just checked that the CPU has AVX-512 F.
+        let done = unsafe { scan_avx512::running(cols, wx, sums) };
+        let mut acc = sums[done];
+        for x in done + 1..w {
+            acc = acc.wrapping_add(cols[x + wx - 1].wrapping_sub(cols[x - 1]));
+            sums[x] = acc;
+        }
+        return;
+    }
     window_steps(level, &cols[..w + wx - 1], wx, &mut sums[1..]);
     // Four segments, each restarted with a direct sum, scanned side by side: four
     // independent add chains instead of one.
@@ -221,7 +271,9 @@ impl IntCascade {
             }
         };
         let (mut a, mut b) = (take(&mut self.tmp[0])?, take(&mut self.tmp[1])?);
-        let area = |i: usize| (self.widths[i].0 * self.widths[i].1) as f64;
+        // f32 scaling: the sums convert with a relative error below 2^-24, far below the
+        // half-unit rounding of the results (at most 65280 Q8 units, or 255).
+        let area = |i: usize| (self.widths[i].0 * self.widths[i].1) as f32;
         let (q1, q2) = (256.0 / area(0), 1.0 / area(1));
         let q3 = 1.0 / (256.0 * area(2));
         let (border, widths) = (self.border, self.widths);

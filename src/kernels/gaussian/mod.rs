@@ -188,7 +188,7 @@ impl GaussianMethod {
 }
 
 /// Kernel size (largest axis) from which `Auto` takes the box cascade for u8 images.
-pub const BOXES_FROM_KSIZE_U8: usize = 35;
+pub const BOXES_FROM_KSIZE_U8: usize = 33;
 /// Kernel size (largest axis) from which `Auto` takes the box cascade for f32 images.
 pub const BOXES_FROM_KSIZE_F32: usize = 71;
 
