@@ -228,11 +228,11 @@ fn open_v4l2(path: &std::path::Path, _opts: &SourceOptions) -> Result<Box<dyn So
     })
 }
 
-/// Copies gray rows of `width` bytes from `src` (rows `stride` bytes apart) into `dst`.
-pub(crate) fn copy_gray(src: &[u8], stride: usize, dst: &mut Image<u8>) -> Result<()> {
-    let (w, h) = dst.size();
-    let needed = stride * (h - 1) + w;
-    if stride < w || src.len() < needed {
+/// Checks that `src` holds `h` rows of `row_bytes` bytes, `stride` bytes apart, for a
+/// `w`×`h` frame.
+fn check_rows(src: &[u8], stride: usize, row_bytes: usize, (w, h): (usize, usize)) -> Result<()> {
+    let needed = stride * (h - 1) + row_bytes;
+    if stride < row_bytes || src.len() < needed {
         return Err(Error::BufferTooShort {
             len: src.len(),
             needed,
@@ -241,6 +241,13 @@ pub(crate) fn copy_gray(src: &[u8], stride: usize, dst: &mut Image<u8>) -> Resul
             stride,
         });
     }
+    Ok(())
+}
+
+/// Copies gray rows of `width` bytes from `src` (rows `stride` bytes apart) into `dst`.
+pub(crate) fn copy_gray(src: &[u8], stride: usize, dst: &mut Image<u8>) -> Result<()> {
+    let (w, h) = dst.size();
+    check_rows(src, stride, w, (w, h))?;
     for y in 0..h {
         dst.row_mut(y)
             .copy_from_slice(&src[y * stride..y * stride + w]);
@@ -251,16 +258,7 @@ pub(crate) fn copy_gray(src: &[u8], stride: usize, dst: &mut Image<u8>) -> Resul
 /// Converts packed YUYV rows to gray (the Y bytes) while copying into `dst`.
 pub(crate) fn copy_yuyv_luma(src: &[u8], stride: usize, dst: &mut Image<u8>) -> Result<()> {
     let (w, h) = dst.size();
-    let needed = stride * (h - 1) + 2 * w;
-    if stride < 2 * w || src.len() < needed {
-        return Err(Error::BufferTooShort {
-            len: src.len(),
-            needed,
-            width: w,
-            height: h,
-            stride,
-        });
-    }
+    check_rows(src, stride, 2 * w, (w, h))?;
     for y in 0..h {
         let row = &src[y * stride..y * stride + 2 * w];
         for (d, pair) in dst.row_mut(y).iter_mut().zip(row.chunks_exact(2)) {

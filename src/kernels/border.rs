@@ -16,6 +16,15 @@ pub enum Border {
 }
 
 impl Border {
+    /// The constant of [`Border::Constant`] as a u8 pixel (rounded, saturated); 0 for
+    /// the other borders.
+    pub fn constant_u8(self) -> u8 {
+        match self {
+            Border::Constant(v) => v.round().clamp(0.0, 255.0) as u8,
+            _ => 0,
+        }
+    }
+
     /// Parses `reflect101` (or `reflect_101`, `default`), `replicate`, `constant`
     /// (with `value` as the constant).
     pub fn parse(name: &str, value: f32) -> Result<Border> {

@@ -168,10 +168,7 @@ mod small {
     ) {
         debug_assert!(kx * ky <= super::SMALL_AREA_U8);
         let (w, h) = src.size();
-        let constant = match border {
-            Border::Constant(v) => v.round().clamp(0.0, 255.0) as u8,
-            _ => 0,
-        };
+        let constant = border.constant_u8();
         // Even sizes anchor like OpenCV: the extra column and row lie left and above.
         let (left, right) = (kx / 2, (kx - 1) / 2);
         let (up, down) = ((ky / 2) as isize, ((ky - 1) / 2) as isize);

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod counting;
+
 use frameline::testing::SplitMix64;
 use frameline::{Image, SimdLevel};
 

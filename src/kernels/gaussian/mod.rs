@@ -490,10 +490,7 @@ impl GaussianBlur {
         let (kx, ky) = self.len_u8;
         let (qx, qy) = (&self.taps_u8.0, &self.taps_u8.1);
         let border = self.params.border;
-        let constant = match border {
-            Border::Constant(v) => v.round().clamp(0.0, 255.0) as u8,
-            _ => 0,
-        };
+        let constant = border.constant_u8();
         if let Some(order) = self.binomial {
             binomial::blur(
                 level,
