@@ -155,14 +155,14 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
 }
 
 #[target_feature(enable = "avx2,fma")]
-pub fn h_row_u8_fast(p: &[i16], t: &[i16], out: &mut [i16]) {
+pub fn h_row_u8_fast(p: &[u8], t: &[i16], out: &mut [i16]) {
     super::with_radius!(t.len() - 1, R => h_fast::<R>(p, t, out))
 }
 
-/// The fast horizontal pass for radius `R`, unrolled.
+/// The fast horizontal pass for radius `R`, unrolled; pixels widened to Q6 as loaded.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn h_fast<const R: usize>(p: &[i16], t: &[i16], out: &mut [i16]) {
+fn h_fast<const R: usize>(p: &[u8], t: &[i16], out: &mut [i16]) {
     const L: usize = 16;
     let n = out.len();
     assert!(
@@ -177,10 +177,10 @@ fn h_fast<const R: usize>(p: &[i16], t: &[i16], out: &mut [i16]) {
     while i + L <= n {
         // SAFETY: loads read p[i ..= i + 2R + 15] with i + 16 <= n: below n + 2R <= p.len().
         unsafe {
-            let at = |k: usize| _mm256_loadu_si256(p.as_ptr().add(i + k).cast());
-            let mut acc = _mm256_mulhrs_epi16(at(R), taps[0]);
+            let at = |k: usize| _mm256_cvtepu8_epi16(_mm_loadu_si128(p.as_ptr().add(i + k).cast()));
+            let mut acc = _mm256_mulhrs_epi16(_mm256_slli_epi16::<6>(at(R)), taps[0]);
             super::for_taps!(R, d => {
-                let pair = _mm256_add_epi16(at(R - d), at(R + d));
+                let pair = _mm256_slli_epi16::<6>(_mm256_add_epi16(at(R - d), at(R + d)));
                 acc = _mm256_add_epi16(acc, _mm256_mulhrs_epi16(pair, taps[d]));
             });
             _mm256_storeu_si256(out.as_mut_ptr().add(i).cast(), acc);
@@ -241,22 +241,4 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
         i += L;
     }
     scalar::v_row_u8_fast_from(ring, offsets, t, out, i);
-}
-
-/// `dst[i] = src[i] << 6` (pixels to Q6).
-#[target_feature(enable = "avx2,fma")]
-pub fn widen_q6(src: &[u8], dst: &mut [i16]) {
-    const L: usize = 16;
-    let n = src.len().min(dst.len());
-    let mut i = 0;
-    while i + L <= n {
-        // SAFETY: i + 16 <= n <= src.len() and dst.len().
-        unsafe {
-            let v = _mm_loadu_si128(src.as_ptr().add(i).cast());
-            let w = _mm256_slli_epi16::<6>(_mm256_cvtepu8_epi16(v));
-            _mm256_storeu_si256(dst.as_mut_ptr().add(i).cast(), w);
-        }
-        i += L;
-    }
-    scalar::widen_q6(&src[i..n], &mut dst[i..n]);
 }

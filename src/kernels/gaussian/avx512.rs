@@ -152,14 +152,15 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
 }
 
 #[target_feature(enable = "avx512f,avx512bw")]
-pub fn h_row_u8_fast(p: &[i16], t: &[i16], out: &mut [i16]) {
+pub fn h_row_u8_fast(p: &[u8], t: &[i16], out: &mut [i16]) {
     super::with_radius!(t.len() - 1, R => h_fast::<R>(p, t, out))
 }
 
-/// The fast horizontal pass for radius `R`, unrolled: taps stay in registers.
+/// The fast horizontal pass for radius `R`, unrolled: taps stay in registers, pixels
+/// are widened to Q6 as they are loaded (pairs summed first: 2·255·64 fits i16).
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw")]
-fn h_fast<const R: usize>(p: &[i16], t: &[i16], out: &mut [i16]) {
+fn h_fast<const R: usize>(p: &[u8], t: &[i16], out: &mut [i16]) {
     const L: usize = 32;
     let n = out.len();
     assert!(
@@ -174,10 +175,11 @@ fn h_fast<const R: usize>(p: &[i16], t: &[i16], out: &mut [i16]) {
     while i + L <= n {
         // SAFETY: loads read p[i ..= i + 2R + 31] with i + 32 <= n: below n + 2R <= p.len().
         unsafe {
-            let at = |k: usize| _mm512_loadu_si512(p.as_ptr().add(i + k).cast());
-            let mut acc = _mm512_mulhrs_epi16(at(R), taps[0]);
+            let at =
+                |k: usize| _mm512_cvtepu8_epi16(_mm256_loadu_si256(p.as_ptr().add(i + k).cast()));
+            let mut acc = _mm512_mulhrs_epi16(_mm512_slli_epi16::<6>(at(R)), taps[0]);
             super::for_taps!(R, d => {
-                let pair = _mm512_add_epi16(at(R - d), at(R + d));
+                let pair = _mm512_slli_epi16::<6>(_mm512_add_epi16(at(R - d), at(R + d)));
                 acc = _mm512_add_epi16(acc, _mm512_mulhrs_epi16(pair, taps[d]));
             });
             _mm512_storeu_si512(out.as_mut_ptr().add(i).cast(), acc);
@@ -239,22 +241,4 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
         i += L;
     }
     scalar::v_row_u8_fast_from(ring, offsets, t, out, i);
-}
-
-/// `dst[i] = src[i] << 6` (pixels to Q6).
-#[target_feature(enable = "avx512f,avx512bw")]
-pub fn widen_q6(src: &[u8], dst: &mut [i16]) {
-    const L: usize = 32;
-    let n = src.len().min(dst.len());
-    let mut i = 0;
-    while i + L <= n {
-        // SAFETY: i + 32 <= n <= src.len() and dst.len().
-        unsafe {
-            let v = _mm256_loadu_si256(src.as_ptr().add(i).cast());
-            let w = _mm512_slli_epi16::<6>(_mm512_cvtepu8_epi16(v));
-            _mm512_storeu_si512(dst.as_mut_ptr().add(i).cast(), w);
-        }
-        i += L;
-    }
-    scalar::widen_q6(&src[i..n], &mut dst[i..n]);
 }

@@ -360,20 +360,21 @@ fn quantize_q15_half(k: &[f64]) -> Option<Vec<i16>> {
     (t[0] >= 0).then(|| t.into_iter().map(|v| v as i16).collect())
 }
 
-/// Scratch of one band: a padded source row and a ring of horizontally filtered rows.
+/// Scratch of one band: a padded source row (`P`) and a ring of horizontally filtered
+/// rows (`M`).
 #[derive(Debug, Default)]
-struct Strip<M> {
-    padded: Vec<M>,
+struct Strip<P, M> {
+    padded: Vec<P>,
     ring: Vec<M>,
     row_len: usize,
     offsets: Vec<usize>,
 }
 
-impl<M: Copy + Default> Strip<M> {
+impl<P: Copy + Default, M: Copy + Default> Strip<P, M> {
     /// Sizes the buffers for tiles of `width` columns; allocates only when they must grow.
     fn fit(&mut self, width: usize, padded_len: usize, ring_rows: usize, offsets: usize) {
         self.row_len = width.next_multiple_of(64) + SLACK;
-        self.padded.resize(padded_len + SLACK, M::default());
+        self.padded.resize(padded_len + SLACK, P::default());
         self.ring.resize(ring_rows * self.row_len, M::default());
         self.offsets.resize(offsets, 0);
     }
@@ -389,8 +390,9 @@ pub struct GaussianBlur {
     taps_u8_fast: Option<(Vec<i16>, Vec<i16>)>,
     len_u8: (usize, usize),
     taps_f32: (Vec<f32>, Vec<f32>),
-    strips_u8: Vec<Strip<i16>>,
-    strips_f32: Vec<Strip<f32>>,
+    strips_u8_fast: Vec<Strip<u8, i16>>,
+    strips_u8: Vec<Strip<i16, i16>>,
+    strips_f32: Vec<Strip<f32, f32>>,
     /// 3 or 5 when both u8 kernels are that binomial exactly (OpenCV's fixed 3x3 and
     /// 5x5 tables): one exact integer pass, see `binomial.rs`.
     binomial: Option<usize>,
@@ -447,6 +449,7 @@ impl GaussianBlur {
             taps_u8: (quantize_q14(&kx8), quantize_q14(&ky8)),
             taps_u8_fast: quantize_q15_half(&kx8).zip(quantize_q15_half(&ky8)),
             taps_f32: (f32s(&kxf), f32s(&kyf)),
+            strips_u8_fast: Vec::new(),
             strips_u8: Vec::new(),
             strips_f32: Vec::new(),
         })
@@ -510,26 +513,16 @@ impl GaussianBlur {
                 offsets: ky,
                 border,
                 constant_mid: i16::from(constant) << 6,
-                h: &|row: &[u8], x0: usize, padded: &mut [i16], out: &mut [i16]| {
-                    let len = out.len() + kx - 1;
-                    let q6 = |v: u8| i16::from(v) << 6;
-                    let padded = &mut padded[..len];
-                    pad_row(
-                        row,
-                        x0 as isize - (kx / 2) as isize,
-                        border,
-                        q6(constant),
-                        q6,
-                        padded,
-                        |row, middle| dispatch!(level => widen_q6(row, middle)),
-                    );
-                    dispatch!(level => h_row_u8_fast(padded, tx, out));
+                h: &|row: &[u8], x0: usize, padded: &mut [u8], out: &mut [i16]| {
+                    let first = x0 as isize - (kx / 2) as isize;
+                    let p = window(row, first, out.len() + kx - 1, border, constant, padded);
+                    dispatch!(level => h_row_u8_fast(p, tx, out));
                 },
                 v: &|ring: &[i16], offsets: &[usize], out: &mut [u8]| {
                     dispatch!(level => v_row_u8_fast(ring, offsets, ty, out));
                 },
             };
-            run(src, dst, &mut self.strips_u8, &passes);
+            run(src, dst, &mut self.strips_u8_fast, &passes);
             return Ok(());
         }
         let passes = Passes {
@@ -598,17 +591,16 @@ impl GaussianBlur {
             border,
             constant_mid: constant,
             h: &|row: &[f32], x0: usize, padded: &mut [f32], out: &mut [f32]| {
-                let len = out.len() + cx.len();
-                pad_row(
+                let first = x0 as isize - (cx.len() / 2) as isize;
+                let p = window(
                     row,
-                    x0 as isize - (cx.len() / 2) as isize,
+                    first,
+                    out.len() + cx.len() - 1,
                     border,
                     constant,
-                    |v| v,
-                    &mut padded[..len],
-                    |row, middle| middle.copy_from_slice(row),
+                    padded,
                 );
-                dispatch!(level => h_row_f32(padded, cx, out));
+                dispatch!(level => h_row_f32(p, cx, out));
             },
             v: &|ring: &[f32], offsets: &[usize], out: &mut [f32]| {
                 dispatch!(level => v_row_f32(ring, offsets, cy, out));
@@ -641,12 +633,12 @@ pub fn gaussian_blur_f32(
 
 /// Pads the segment of a source row starting at column `x0` (into the first buffer) and
 /// filters it horizontally (into the second, whose length is the segment's width).
-type HorizontalPass<'a, S, M> = &'a (dyn Fn(&[S], usize, &mut [M], &mut [M]) + Sync);
+type HorizontalPass<'a, S, P, M> = &'a (dyn Fn(&[S], usize, &mut [P], &mut [M]) + Sync);
 /// Filters the ring rows at the given offsets into one output row.
 type VerticalPass<'a, M, D> = &'a (dyn Fn(&[M], &[usize], &mut [D]) + Sync);
 
 /// The two passes of one blur, for the strip driver.
-struct Passes<'a, S, M, D> {
+struct Passes<'a, S, P, M, D> {
     kx: usize,
     ky: usize,
     /// Number of vertical taps the `v` pass reads (`ky`, or `ky + 1` when padded even).
@@ -654,15 +646,15 @@ struct Passes<'a, S, M, D> {
     border: Border,
     /// The horizontally filtered value of a constant-border row.
     constant_mid: M,
-    h: HorizontalPass<'a, S, M>,
+    h: HorizontalPass<'a, S, P, M>,
     v: VerticalPass<'a, M, D>,
 }
 
-fn run<S: Pixel, M: Copy + Default + Send + Sync, D: Pixel>(
+fn run<S: Pixel, P: Copy + Default + Send, M: Copy + Default + Send + Sync, D: Pixel>(
     src: &ImageView<'_, S>,
     dst: &mut ImageViewMut<'_, D>,
-    strips: &mut Vec<Strip<M>>,
-    passes: &Passes<'_, S, M, D>,
+    strips: &mut Vec<Strip<P, M>>,
+    passes: &Passes<'_, S, P, M, D>,
 ) {
     let (w, h) = src.size();
     let band_rows = if w * h < PAR_MIN_PIXELS {
@@ -683,6 +675,34 @@ fn run<S: Pixel, M: Copy + Default + Send + Sync, D: Pixel>(
     });
 }
 
+/// The `len` source columns from `first` (which may lie outside the row): the row itself
+/// when they lie inside it, else a copy padded by the border in `padded`.
+fn window<'a, T: Copy>(
+    row: &'a [T],
+    first: isize,
+    len: usize,
+    border: Border,
+    constant: T,
+    padded: &'a mut [T],
+) -> &'a [T] {
+    match usize::try_from(first) {
+        Ok(a) if a + len <= row.len() => &row[a..a + len],
+        _ => {
+            let padded = &mut padded[..len];
+            pad_row(
+                row,
+                first,
+                border,
+                constant,
+                |v| v,
+                padded,
+                |row, middle| middle.copy_from_slice(row),
+            );
+            padded
+        }
+    }
+}
+
 /// Ring bytes a column tile aims for, so the vertical pass reads from L2 even on boards
 /// with small caches (Raspberry Pi 5: 512 KB L2 per core). Measured on the x86 machine of
 /// the README: from 32 KB to 1 MB the time changes by less than the run-to-run noise.
@@ -696,13 +716,13 @@ fn tile_width(width: usize, ky: usize, elem: usize) -> usize {
 }
 
 /// Blurs output rows `y0..y0 + band.height()`, one column tile after another.
-fn blur_band<S: Pixel, M: Copy + Default, D: Pixel>(
+fn blur_band<S: Pixel, P: Copy + Default, M: Copy + Default, D: Pixel>(
     src: &ImageView<'_, S>,
     y0: usize,
     mut band: ImageViewMut<'_, D>,
-    strip: &mut Strip<M>,
+    strip: &mut Strip<P, M>,
     tile: usize,
-    passes: &Passes<'_, S, M, D>,
+    passes: &Passes<'_, S, P, M, D>,
 ) {
     let (w, h) = src.size();
     let ky = passes.ky;
@@ -717,7 +737,7 @@ fn blur_band<S: Pixel, M: Copy + Default, D: Pixel>(
     } = strip;
     for x0 in (0..w).step_by(tile) {
         let tw = tile.min(w - x0);
-        let fill = |ring: &mut [M], padded: &mut [M], virtual_row: isize| {
+        let fill = |ring: &mut [M], padded: &mut [P], virtual_row: isize| {
             let at = slot(virtual_row);
             let out = &mut ring[at..at + tw];
             match passes.border.map(virtual_row, h) {

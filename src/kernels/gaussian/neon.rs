@@ -114,14 +114,14 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
 }
 
 #[target_feature(enable = "neon")]
-pub fn h_row_u8_fast(p: &[i16], t: &[i16], out: &mut [i16]) {
+pub fn h_row_u8_fast(p: &[u8], t: &[i16], out: &mut [i16]) {
     super::with_radius!(t.len() - 1, R => h_fast::<R>(p, t, out))
 }
 
-/// The fast horizontal pass for radius `R`, unrolled.
+/// The fast horizontal pass for radius `R`, unrolled; pixels widened to Q6 as loaded.
 #[inline]
 #[target_feature(enable = "neon")]
-fn h_fast<const R: usize>(p: &[i16], t: &[i16], out: &mut [i16]) {
+fn h_fast<const R: usize>(p: &[u8], t: &[i16], out: &mut [i16]) {
     const L: usize = 8;
     let n = out.len();
     assert!(
@@ -132,11 +132,13 @@ fn h_fast<const R: usize>(p: &[i16], t: &[i16], out: &mut [i16]) {
     while i + L <= n {
         // SAFETY: loads read p[i ..= i + 2R + 7] with i + 8 <= n: below n + 2R <= p.len().
         unsafe {
-            let at = |k: usize| vld1q_s16(p.as_ptr().add(i + k));
+            let at = |k: usize| vreinterpretq_s16_u16(vmovl_u8(vld1_u8(p.as_ptr().add(i + k))));
+            let q6 = |v: int16x8_t| vshlq_n_s16::<6>(v);
             // sqrdmulh is (2ab + 2^15) >> 16 = (ab + 2^14) >> 15, as the reference.
-            let mut acc = vqrdmulhq_n_s16(at(R), t[0]);
+            let mut acc = vqrdmulhq_n_s16(q6(at(R)), t[0]);
             super::for_taps!(R, d => {
-                acc = vaddq_s16(acc, vqrdmulhq_n_s16(vaddq_s16(at(R - d), at(R + d)), t[d]));
+                let pair = q6(vaddq_s16(at(R - d), at(R + d)));
+                acc = vaddq_s16(acc, vqrdmulhq_n_s16(pair, t[d]));
             });
             vst1q_s16(out.as_mut_ptr().add(i), acc);
         }
@@ -183,24 +185,4 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
         i += L;
     }
     scalar::v_row_u8_fast_from(ring, offsets, t, out, i);
-}
-
-/// `dst[i] = src[i] << 6` (pixels to Q6).
-#[target_feature(enable = "neon")]
-pub fn widen_q6(src: &[u8], dst: &mut [i16]) {
-    const L: usize = 8;
-    let n = src.len().min(dst.len());
-    let mut i = 0;
-    while i + L <= n {
-        // SAFETY: i + 8 <= n <= src.len() and dst.len().
-        unsafe {
-            let v = vmovl_u8(vld1_u8(src.as_ptr().add(i)));
-            vst1q_s16(
-                dst.as_mut_ptr().add(i),
-                vshlq_n_s16::<6>(vreinterpretq_s16_u16(v)),
-            );
-        }
-        i += L;
-    }
-    scalar::widen_q6(&src[i..n], &mut dst[i..n]);
 }

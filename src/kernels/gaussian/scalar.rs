@@ -82,22 +82,24 @@ pub fn mulhrs(a: i16, b: i16) -> i16 {
     ((i32::from(a) * i32::from(b) + (1 << 14)) >> 15) as i16
 }
 
-/// Fast horizontal u8 pass for kernels up to 31 taps, all in 16 bits: `p` holds pixels
-/// scaled by 64 (Q6), `t[d]` the Q15 tap at distance `d` (a symmetric kernel of
-/// `2·(t.len()−1)+1` taps). `out[i] = Σ_d mulhrs(p[c−d] + p[c+d], t[d])` (the centre
-/// counted once), with `c = i + r`.
-pub fn h_row_u8_fast(p: &[i16], t: &[i16], out: &mut [i16]) {
+/// Fast horizontal u8 pass for kernels up to 31 taps, all in 16 bits: pixels of the
+/// padded row `p` scaled by 64 (Q6) as they are read, `t[d]` the Q15 tap at distance `d`
+/// (a symmetric kernel of `2·(t.len()−1)+1` taps).
+/// `out[i] = Σ_d mulhrs(q6(p[c−d]) + q6(p[c+d]), t[d])` (the centre counted once), with
+/// `c = i + r`.
+pub fn h_row_u8_fast(p: &[u8], t: &[i16], out: &mut [i16]) {
     h_row_u8_fast_from(p, t, out, 0);
 }
 
 /// [`h_row_u8_fast`] for `i` in `from..out.len()` only.
-pub fn h_row_u8_fast_from(p: &[i16], t: &[i16], out: &mut [i16], from: usize) {
+pub fn h_row_u8_fast_from(p: &[u8], t: &[i16], out: &mut [i16], from: usize) {
     let r = t.len() - 1;
+    let q6 = |v: u8| i16::from(v) << 6;
     for (i, o) in out.iter_mut().enumerate().skip(from) {
         let c = i + r;
-        let mut acc = mulhrs(p[c], t[0]);
+        let mut acc = mulhrs(q6(p[c]), t[0]);
         for d in 1..=r {
-            acc = acc.wrapping_add(mulhrs(p[c - d].wrapping_add(p[c + d]), t[d]));
+            acc = acc.wrapping_add(mulhrs(q6(p[c - d]) + q6(p[c + d]), t[d]));
         }
         *o = acc;
     }
@@ -119,12 +121,5 @@ pub fn v_row_u8_fast_from(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
             acc = acc.wrapping_add(mulhrs(at(r - d).wrapping_add(at(r + d)), t[d]));
         }
         *o = ((i32::from(acc) + 32) >> 6).clamp(0, 255) as u8;
-    }
-}
-
-/// `dst[i] = src[i] << 6` (pixels to Q6, the fast path's input).
-pub fn widen_q6(src: &[u8], dst: &mut [i16]) {
-    for (d, &s) in dst.iter_mut().zip(src) {
-        *d = i16::from(s) << 6;
     }
 }
