@@ -12,7 +12,11 @@ use frameline::pipeline::{self, Hooks, InspectConfig, RunSummary};
 fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("frameline-pipeline-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    // Process ids are reused: clear what an earlier run with this id left behind.
+    let path = dir.join(name);
+    let _ = std::fs::remove_dir_all(&path);
+    let _ = std::fs::remove_file(&path);
+    path
 }
 
 fn synthetic(w: usize, h: usize, frames: u64) -> InspectConfig {

@@ -406,7 +406,11 @@ mod tests {
     fn tmp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("frameline-replay-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        dir.join(name)
+        // Process ids are reused: clear what an earlier run with this id left behind.
+        let path = dir.join(name);
+        let _ = std::fs::remove_dir_all(&path);
+        let _ = std::fs::remove_file(&path);
+        path
     }
 
     fn frame(seq: u64, w: usize, h: usize) -> Frame {

@@ -193,6 +193,18 @@ impl<'a, T: Pixel> ImageViewMut<'a, T> {
         &mut self.data[start..start + self.width]
     }
 
+    /// Rows `y` and `y + 1`, both writable. Panics if `y + 1 >= height`.
+    pub fn two_rows_mut(&mut self, y: usize) -> (&mut [T], &mut [T]) {
+        assert!(
+            y + 1 < self.height,
+            "rows {y}, {} out of {} rows",
+            y + 1,
+            self.height
+        );
+        let (upper, lower) = self.data[y * self.stride..].split_at_mut(self.stride);
+        (&mut upper[..self.width], &mut lower[..self.width])
+    }
+
     /// The rows, writable, top to bottom.
     pub fn rows_mut(&mut self) -> impl ExactSizeIterator<Item = &mut [T]> + DoubleEndedIterator {
         let width = self.width;

@@ -154,6 +154,47 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
     scalar::v_row_f32_from(ring, offsets, c, out, i);
 }
 
+/// [`scalar::v_row_f32_2`]: each ring row loaded once for both output rows; per row
+/// the same operations in the same order as [`v_row_f32`], so the same bits.
+#[target_feature(enable = "avx2,fma")]
+pub fn v_row_f32_2(ring: &[f32], offsets: &[usize], c: &[f32], a: &mut [f32], b: &mut [f32]) {
+    const L: usize = 8;
+    let n = a.len();
+    let r = c.len() / 2;
+    assert!(
+        !c.len().is_multiple_of(2) && offsets.len() == c.len() + 1 && b.len() == n,
+        "taps and rows differ"
+    );
+    assert!(
+        offsets.iter().all(|&o| o + n <= ring.len()),
+        "ring row too short"
+    );
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: offsets[j] + i + 8 <= offsets[j] + n <= ring.len() (asserted); the
+        // stores write a[i..i + 8] and b[i..i + 8] with i + 8 <= n.
+        unsafe {
+            let at = |k: usize| _mm256_loadu_ps(ring.as_ptr().add(offsets[k] + i));
+            let mut acc_a = _mm256_mul_ps(_mm256_set1_ps(c[r]), at(r));
+            let mut acc_b = _mm256_mul_ps(_mm256_set1_ps(c[r]), at(r + 1));
+            // a sums rows (j, 2r - j), b rows (j + 1, 2r + 1 - j), outermost first.
+            let (mut a_lo, mut b_hi) = (at(0), at(2 * r + 1));
+            for j in 0..r {
+                let (a_hi, b_lo) = (at(2 * r - j), at(j + 1));
+                let cj = _mm256_set1_ps(c[j]);
+                acc_a = _mm256_fmadd_ps(cj, _mm256_add_ps(a_lo, a_hi), acc_a);
+                acc_b = _mm256_fmadd_ps(cj, _mm256_add_ps(b_lo, b_hi), acc_b);
+                (a_lo, b_hi) = (b_lo, a_hi);
+            }
+            _mm256_storeu_ps(a.as_mut_ptr().add(i), acc_a);
+            _mm256_storeu_ps(b.as_mut_ptr().add(i), acc_b);
+        }
+        i += L;
+    }
+    scalar::v_row_f32_from(ring, &offsets[..c.len()], c, a, i);
+    scalar::v_row_f32_from(ring, &offsets[1..], c, b, i);
+}
+
 #[target_feature(enable = "avx2,fma")]
 pub fn h_row_u8_fast(p: &[u8], t: &[i16], out: &mut [i16]) {
     super::with_radius!(t.len() - 1, R => h_fast::<R>(p, t, out))
@@ -241,4 +282,73 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
         i += L;
     }
     scalar::v_row_u8_fast_from(ring, offsets, t, out, i);
+}
+
+#[target_feature(enable = "avx2,fma")]
+pub fn v_row_u8_fast2(ring: &[i16], offsets: &[usize], t: &[i16], a: &mut [u8], b: &mut [u8]) {
+    super::with_radius!(t.len() - 1, R => v_fast2::<R>(ring, offsets, t, a, b))
+}
+
+/// Two output rows of the fast vertical pass from `2R + 2` ring rows, each row loaded
+/// once: `a` sums rows (R − d, R + d), `b` rows (R + 1 − d, R + 1 + d).
+// The last unrolled step carries rows no step reads.
+#[allow(unused_assignments)]
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn v_fast2<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], a: &mut [u8], b: &mut [u8]) {
+    const L: usize = 32;
+    let n = a.len();
+    assert!(
+        t.len() == R + 1 && offsets.len() == 2 * R + 2 && b.len() == n,
+        "taps and rows differ"
+    );
+    let full = n / L * L;
+    assert!(
+        offsets.iter().all(|&o| o + full <= ring.len()),
+        "ring row too short"
+    );
+    let mut taps = [_mm256_setzero_si256(); 16];
+    for d in 0..=R {
+        taps[d] = _mm256_set1_epi16(t[d]);
+    }
+    let rows: [*const i16; 32] =
+        std::array::from_fn(|k| ring.as_ptr().wrapping_add(offsets[k.min(2 * R + 1)]));
+    let half = _mm256_set1_epi16(32);
+    let narrow = |x: __m256i, y: __m256i| {
+        let x = _mm256_srai_epi16::<6>(_mm256_add_epi16(x, half));
+        let y = _mm256_srai_epi16::<6>(_mm256_add_epi16(y, half));
+        _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packus_epi16(x, y))
+    };
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: rows[k] + i + 32 <= ring start + offsets[k] + full <= ring end (asserted).
+        let (va, vb) = unsafe {
+            let at = |k: usize, h: usize| _mm256_loadu_si256(rows[k].add(i + h).cast());
+            // lo: row R + 1 − d, b's upper row; hi: row R + d, a's lower row.
+            let (mut lo0, mut lo1) = (at(R, 0), at(R, 16));
+            let (mut hi0, mut hi1) = (at(R + 1, 0), at(R + 1, 16));
+            let mut a0 = _mm256_mulhrs_epi16(lo0, taps[0]);
+            let mut a1 = _mm256_mulhrs_epi16(lo1, taps[0]);
+            let mut b0 = _mm256_mulhrs_epi16(hi0, taps[0]);
+            let mut b1 = _mm256_mulhrs_epi16(hi1, taps[0]);
+            super::for_taps!(R, d => {
+                let (up0, up1) = (at(R - d, 0), at(R - d, 16));
+                let (down0, down1) = (at(R + 1 + d, 0), at(R + 1 + d, 16));
+                a0 = _mm256_add_epi16(a0, _mm256_mulhrs_epi16(_mm256_add_epi16(up0, hi0), taps[d]));
+                a1 = _mm256_add_epi16(a1, _mm256_mulhrs_epi16(_mm256_add_epi16(up1, hi1), taps[d]));
+                b0 = _mm256_add_epi16(b0, _mm256_mulhrs_epi16(_mm256_add_epi16(lo0, down0), taps[d]));
+                b1 = _mm256_add_epi16(b1, _mm256_mulhrs_epi16(_mm256_add_epi16(lo1, down1), taps[d]));
+                (lo0, lo1, hi0, hi1) = (up0, up1, down0, down1);
+            });
+            (narrow(a0, a1), narrow(b0, b1))
+        };
+        // SAFETY: i + 32 <= n = a.len() = b.len().
+        unsafe {
+            _mm256_storeu_si256(a.as_mut_ptr().add(i).cast(), va);
+            _mm256_storeu_si256(b.as_mut_ptr().add(i).cast(), vb);
+        }
+        i += L;
+    }
+    scalar::v_row_u8_fast_from(ring, &offsets[..2 * R + 1], t, a, i);
+    scalar::v_row_u8_fast_from(ring, &offsets[1..], t, b, i);
 }

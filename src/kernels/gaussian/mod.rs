@@ -190,7 +190,7 @@ impl GaussianMethod {
 /// Kernel size (largest axis) from which `Auto` takes the box cascade for u8 images.
 pub const BOXES_FROM_KSIZE_U8: usize = 33;
 /// Kernel size (largest axis) from which `Auto` takes the box cascade for f32 images.
-pub const BOXES_FROM_KSIZE_F32: usize = 71;
+pub const BOXES_FROM_KSIZE_F32: usize = 115;
 
 /// The sigma a kernel of `ksize` has when none is given (OpenCV's rule).
 pub fn sigma_for_ksize(ksize: usize) -> f64 {
@@ -373,7 +373,16 @@ struct Strip<P, M> {
 impl<P: Copy + Default, M: Copy + Default> Strip<P, M> {
     /// Sizes the buffers for tiles of `width` columns; allocates only when they must grow.
     fn fit(&mut self, width: usize, padded_len: usize, ring_rows: usize, offsets: usize) {
-        self.row_len = width.next_multiple_of(64) + SLACK;
+        // An odd number of cache lines per ring row: with a power-of-two row stride all
+        // rows of a column fall into one cache set and the vertical pass thrashes L1
+        // (f32 k=69..73 on 4K ran 4x slower, with 1024-float rows).
+        let line = (64 / size_of::<M>()).max(1);
+        let row_len = width.next_multiple_of(64) + SLACK;
+        self.row_len = if (row_len / line).is_multiple_of(2) {
+            row_len + line
+        } else {
+            row_len
+        };
         self.padded.resize(padded_len + SLACK, P::default());
         self.ring.resize(ring_rows * self.row_len, M::default());
         self.offsets.resize(offsets, 0);
@@ -521,6 +530,11 @@ impl GaussianBlur {
                 v: &|ring: &[i16], offsets: &[usize], out: &mut [u8]| {
                     dispatch!(level => v_row_u8_fast(ring, offsets, ty, out));
                 },
+                v2: Some(
+                    &|ring: &[i16], offsets: &[usize], a: &mut [u8], b: &mut [u8]| {
+                        dispatch!(level => v_row_u8_fast2(ring, offsets, ty, a, b));
+                    },
+                ),
             };
             run(src, dst, &mut self.strips_u8_fast, &passes);
             return Ok(());
@@ -552,6 +566,7 @@ impl GaussianBlur {
             v: &|ring: &[i16], offsets: &[usize], out: &mut [u8]| {
                 dispatch!(level => v_row_u8(ring, offsets, qy, out));
             },
+            v2: None,
         };
         run(src, dst, &mut self.strips_u8, &passes);
         Ok(())
@@ -605,6 +620,11 @@ impl GaussianBlur {
             v: &|ring: &[f32], offsets: &[usize], out: &mut [f32]| {
                 dispatch!(level => v_row_f32(ring, offsets, cy, out));
             },
+            v2: Some(
+                &|ring: &[f32], offsets: &[usize], a: &mut [f32], b: &mut [f32]| {
+                    dispatch!(level => v_row_f32_2(ring, offsets, cy, a, b));
+                },
+            ),
         };
         run(src, dst, &mut self.strips_f32, &passes);
         Ok(())
@@ -636,6 +656,9 @@ pub fn gaussian_blur_f32(
 type HorizontalPass<'a, S, P, M> = &'a (dyn Fn(&[S], usize, &mut [P], &mut [M]) + Sync);
 /// Filters the ring rows at the given offsets into one output row.
 type VerticalPass<'a, M, D> = &'a (dyn Fn(&[M], &[usize], &mut [D]) + Sync);
+/// Filters two consecutive output rows from `ky + 1` ring rows (each row read once for
+/// both), with the same bits as two calls of the one-row pass.
+type VerticalPass2<'a, M, D> = &'a (dyn Fn(&[M], &[usize], &mut [D], &mut [D]) + Sync);
 
 /// The two passes of one blur, for the strip driver.
 struct Passes<'a, S, P, M, D> {
@@ -648,6 +671,15 @@ struct Passes<'a, S, P, M, D> {
     constant_mid: M,
     h: HorizontalPass<'a, S, P, M>,
     v: VerticalPass<'a, M, D>,
+    /// The two-row vertical pass, where there is one (it needs `offsets == ky`).
+    v2: Option<VerticalPass2<'a, M, D>>,
+}
+
+impl<S, P, M, D> Passes<'_, S, P, M, D> {
+    /// Rows the ring holds: `ky`, one more for the two-row vertical pass.
+    fn ring_rows(&self) -> usize {
+        self.ky + usize::from(self.v2.is_some())
+    }
 }
 
 fn run<S: Pixel, P: Copy + Default + Send, M: Copy + Default + Send + Sync, D: Pixel>(
@@ -666,9 +698,15 @@ fn run<S: Pixel, P: Copy + Default + Send, M: Copy + Default + Send + Sync, D: P
     if strips.len() < bands {
         strips.resize_with(bands, Strip::default);
     }
-    let tile = tile_width(w, passes.ky, size_of::<M>());
+    let ring_rows = passes.ring_rows();
+    let tile = tile_width(w, ring_rows, size_of::<M>());
     for strip in strips.iter_mut() {
-        strip.fit(tile, tile + passes.kx + 1, passes.ky, passes.offsets);
+        strip.fit(
+            tile,
+            tile + passes.kx + 1,
+            ring_rows,
+            passes.offsets.max(ring_rows),
+        );
     }
     parallel::for_each_band_with_scratch(dst.reborrow(), band_rows, strips, &|y0, band, strip| {
         blur_band(src, y0, band, strip, tile, passes)
@@ -708,14 +746,15 @@ fn window<'a, T: Copy>(
 /// the README: from 32 KB to 1 MB the time changes by less than the run-to-run noise.
 const RING_BYTES: usize = 256 * 1024;
 
-/// Columns per tile: as wide as keeps the ring of `ky` rows within [`RING_BYTES`]
+/// Columns per tile: as wide as keeps the ring of `rows` rows within [`RING_BYTES`]
 /// (at least 256 columns, a multiple of 64), and never wider than the image.
-fn tile_width(width: usize, ky: usize, elem: usize) -> usize {
-    let fit = (RING_BYTES / (ky * elem)).max(256) / 64 * 64;
+fn tile_width(width: usize, rows: usize, elem: usize) -> usize {
+    let fit = (RING_BYTES / (rows * elem)).max(256) / 64 * 64;
     fit.min(width)
 }
 
-/// Blurs output rows `y0..y0 + band.height()`, one column tile after another.
+/// Blurs output rows `y0..y0 + band.height()`, one column tile after another; two rows
+/// per vertical pass where the passes have a two-row form.
 fn blur_band<S: Pixel, P: Copy + Default, M: Copy + Default, D: Pixel>(
     src: &ImageView<'_, S>,
     y0: usize,
@@ -728,13 +767,15 @@ fn blur_band<S: Pixel, P: Copy + Default, M: Copy + Default, D: Pixel>(
     let ky = passes.ky;
     let r = (ky / 2) as isize;
     let row_len = strip.row_len;
-    let slot = |virtual_row: isize| virtual_row.rem_euclid(ky as isize) as usize * row_len;
+    let ring_rows = passes.ring_rows() as isize;
+    let slot = |virtual_row: isize| virtual_row.rem_euclid(ring_rows) as usize * row_len;
     let Strip {
         padded,
         ring,
         offsets,
         ..
     } = strip;
+    let height = band.height();
     for x0 in (0..w).step_by(tile) {
         let tw = tile.min(w - x0);
         let fill = |ring: &mut [M], padded: &mut [P], virtual_row: isize| {
@@ -745,17 +786,93 @@ fn blur_band<S: Pixel, P: Copy + Default, M: Copy + Default, D: Pixel>(
                 None => out.fill(passes.constant_mid),
             }
         };
-        for k in 0..band.height() {
+        // The next source row (virtual: may lie outside the image) to filter into the ring.
+        let mut next = y0 as isize - r;
+        let mut k = 0;
+        while k < height {
             let y = (y0 + k) as isize;
-            let first_new = if k == 0 { y - r } else { y + r };
-            for virtual_row in first_new..=y + r {
-                fill(ring, padded, virtual_row);
+            let pair = passes.v2.filter(|_| k + 1 < height);
+            let last = y + r + isize::from(pair.is_some());
+            while next <= last {
+                fill(ring, padded, next);
+                next += 1;
             }
-            for (j, off) in offsets.iter_mut().enumerate() {
-                // Taps beyond ky (the even padding) have weight 0; any valid row will do.
-                *off = slot(y - r + j.min(ky - 1) as isize);
+            if let Some(v2) = pair {
+                for (j, off) in offsets[..ky + 1].iter_mut().enumerate() {
+                    *off = slot(y - r + j as isize);
+                }
+                let (a, b) = band.two_rows_mut(k);
+                v2(
+                    ring,
+                    &offsets[..ky + 1],
+                    &mut a[x0..x0 + tw],
+                    &mut b[x0..x0 + tw],
+                );
+                k += 2;
+            } else {
+                let taps = &mut offsets[..passes.offsets];
+                for (j, off) in taps.iter_mut().enumerate() {
+                    // Taps beyond ky (the even padding) have weight 0; any valid row will do.
+                    *off = slot(y - r + j.min(ky - 1) as isize);
+                }
+                (passes.v)(ring, taps, &mut band.row_mut(k)[x0..x0 + tw]);
+                k += 1;
             }
-            (passes.v)(ring, offsets, &mut band.row_mut(k)[x0..x0 + tw]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::random_u8;
+
+    /// A ring of `rows` random rows of `len` (plus slack), and offsets of `2r + 2` rows
+    /// in scrambled ring order, as the band driver produces.
+    fn ring_and_offsets<T: Copy>(
+        rows: usize,
+        len: usize,
+        of: impl Fn(u8) -> T,
+    ) -> (Vec<T>, Vec<usize>) {
+        let row_len = len + 7;
+        let bytes = random_u8(row_len, rows, (rows * 131 + len) as u64).unwrap();
+        let ring = bytes.as_view().rows().flatten().map(|&b| of(b)).collect();
+        let offsets = (0..rows).map(|j| (j * 5 + 3) % rows * row_len).collect();
+        (ring, offsets)
+    }
+
+    #[test]
+    fn two_row_vertical_passes_give_the_one_row_bits_on_every_level() {
+        for level in SimdLevel::supported() {
+            for r in [0, 1, 3, 7, 15] {
+                for len in [1, 7, 15, 31, 33, 64, 65, 100, 131] {
+                    let rows = 2 * r + 2;
+                    let (ring, offsets) = ring_and_offsets(rows, len, |b| i16::from(b) << 6);
+                    let t: Vec<i16> = (0..=r).map(|d| (4000 - 200 * d) as i16).collect();
+                    let (mut a, mut b) = (vec![0u8; len], vec![0u8; len]);
+                    dispatch!(level => v_row_u8_fast2(&ring, &offsets, &t, &mut a, &mut b));
+                    let (mut a1, mut b1) = (vec![0u8; len], vec![0u8; len]);
+                    dispatch!(level => v_row_u8_fast(&ring, &offsets[..rows - 1], &t, &mut a1));
+                    dispatch!(level => v_row_u8_fast(&ring, &offsets[1..], &t, &mut b1));
+                    assert_eq!((&a, &b), (&a1, &b1), "u8 {level} r{r} len{len}");
+
+                    let (ring, offsets) = ring_and_offsets(rows, len, |b| f32::from(b) / 7.0);
+                    let c: Vec<f32> = (0..2 * r + 1)
+                        .map(|j| 1.0 / (1.0 + (j as f32 - r as f32).abs()))
+                        .collect();
+                    let (mut a, mut b) = (vec![0f32; len], vec![0f32; len]);
+                    dispatch!(level => v_row_f32_2(&ring, &offsets, &c, &mut a, &mut b));
+                    let (mut a1, mut b1) = (vec![0f32; len], vec![0f32; len]);
+                    dispatch!(level => v_row_f32(&ring, &offsets[..rows - 1], &c, &mut a1));
+                    dispatch!(level => v_row_f32(&ring, &offsets[1..], &c, &mut b1));
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(
+                        (bits(&a), bits(&b)),
+                        (bits(&a1), bits(&b1)),
+                        "f32 {level} r{r} len{len}"
+                    );
+                }
+            }
         }
     }
 }

@@ -113,6 +113,46 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
     scalar::v_row_f32_from(ring, offsets, c, out, i);
 }
 
+/// [`scalar::v_row_f32_2`]: each ring row loaded once for both output rows; per row
+/// the same operations in the same order as [`v_row_f32`], so the same bits.
+#[target_feature(enable = "neon")]
+pub fn v_row_f32_2(ring: &[f32], offsets: &[usize], c: &[f32], a: &mut [f32], b: &mut [f32]) {
+    const L: usize = 4;
+    let n = a.len();
+    let r = c.len() / 2;
+    assert!(
+        !c.len().is_multiple_of(2) && offsets.len() == c.len() + 1 && b.len() == n,
+        "taps and rows differ"
+    );
+    assert!(
+        offsets.iter().all(|&o| o + n <= ring.len()),
+        "ring row too short"
+    );
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: offsets[j] + i + 4 <= offsets[j] + n <= ring.len() (asserted); the
+        // stores write a[i..i + 4] and b[i..i + 4] with i + 4 <= n.
+        unsafe {
+            let at = |k: usize| vld1q_f32(ring.as_ptr().add(offsets[k] + i));
+            let mut acc_a = vmulq_n_f32(at(r), c[r]);
+            let mut acc_b = vmulq_n_f32(at(r + 1), c[r]);
+            // a sums rows (j, 2r - j), b rows (j + 1, 2r + 1 - j), outermost first.
+            let (mut a_lo, mut b_hi) = (at(0), at(2 * r + 1));
+            for j in 0..r {
+                let (a_hi, b_lo) = (at(2 * r - j), at(j + 1));
+                acc_a = vfmaq_n_f32(acc_a, vaddq_f32(a_lo, a_hi), c[j]);
+                acc_b = vfmaq_n_f32(acc_b, vaddq_f32(b_lo, b_hi), c[j]);
+                (a_lo, b_hi) = (b_lo, a_hi);
+            }
+            vst1q_f32(a.as_mut_ptr().add(i), acc_a);
+            vst1q_f32(b.as_mut_ptr().add(i), acc_b);
+        }
+        i += L;
+    }
+    scalar::v_row_f32_from(ring, &offsets[..c.len()], c, a, i);
+    scalar::v_row_f32_from(ring, &offsets[1..], c, b, i);
+}
+
 #[target_feature(enable = "neon")]
 pub fn h_row_u8_fast(p: &[u8], t: &[i16], out: &mut [i16]) {
     super::with_radius!(t.len() - 1, R => h_fast::<R>(p, t, out))
@@ -185,4 +225,55 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
         i += L;
     }
     scalar::v_row_u8_fast_from(ring, offsets, t, out, i);
+}
+
+#[target_feature(enable = "neon")]
+pub fn v_row_u8_fast2(ring: &[i16], offsets: &[usize], t: &[i16], a: &mut [u8], b: &mut [u8]) {
+    super::with_radius!(t.len() - 1, R => v_fast2::<R>(ring, offsets, t, a, b))
+}
+
+/// Two output rows of the fast vertical pass from `2R + 2` ring rows, each row loaded
+/// once: `a` sums rows (R − d, R + d), `b` rows (R + 1 − d, R + 1 + d).
+// The last unrolled step carries rows no step reads.
+#[allow(unused_assignments)]
+#[inline]
+#[target_feature(enable = "neon")]
+fn v_fast2<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], a: &mut [u8], b: &mut [u8]) {
+    const L: usize = 8;
+    let n = a.len();
+    assert!(
+        t.len() == R + 1 && offsets.len() == 2 * R + 2 && b.len() == n,
+        "taps and rows differ"
+    );
+    let full = n / L * L;
+    assert!(
+        offsets.iter().all(|&o| o + full <= ring.len()),
+        "ring row too short"
+    );
+    let rows: [*const i16; 32] =
+        std::array::from_fn(|k| ring.as_ptr().wrapping_add(offsets[k.min(2 * R + 1)]));
+    let narrow = |x: int16x8_t| vqmovun_s16(vshrq_n_s16::<6>(vaddq_s16(x, vdupq_n_s16(32))));
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: rows[k] + i + 8 <= ring start + offsets[k] + full <= ring end (asserted);
+        // the stores write a[i..i + 8] and b[i..i + 8] with i + 8 <= n.
+        unsafe {
+            let at = |k: usize| vld1q_s16(rows[k].add(i));
+            // lo: row R + 1 − d, b's upper row; hi: row R + d, a's lower row.
+            let (mut lo, mut hi) = (at(R), at(R + 1));
+            let mut acc_a = vqrdmulhq_n_s16(lo, t[0]);
+            let mut acc_b = vqrdmulhq_n_s16(hi, t[0]);
+            super::for_taps!(R, d => {
+                let (up, down) = (at(R - d), at(R + 1 + d));
+                acc_a = vaddq_s16(acc_a, vqrdmulhq_n_s16(vaddq_s16(up, hi), t[d]));
+                acc_b = vaddq_s16(acc_b, vqrdmulhq_n_s16(vaddq_s16(lo, down), t[d]));
+                (lo, hi) = (up, down);
+            });
+            vst1_u8(a.as_mut_ptr().add(i), narrow(acc_a));
+            vst1_u8(b.as_mut_ptr().add(i), narrow(acc_b));
+        }
+        i += L;
+    }
+    scalar::v_row_u8_fast_from(ring, &offsets[..2 * R + 1], t, a, i);
+    scalar::v_row_u8_fast_from(ring, &offsets[1..], t, b, i);
 }

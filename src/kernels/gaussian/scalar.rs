@@ -76,6 +76,14 @@ pub fn v_row_f32_from(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32
     }
 }
 
+/// Two vertical f32 rows at once: `a` from rows `offsets[..2r+1]`, `b` from
+/// `offsets[1..]` (`2r + 2` offsets). The SIMD levels load each ring row once for both;
+/// here it is [`v_row_f32`] twice, and every level gives the same bits as its one-row pass.
+pub fn v_row_f32_2(ring: &[f32], offsets: &[usize], c: &[f32], a: &mut [f32], b: &mut [f32]) {
+    v_row_f32(ring, &offsets[..c.len()], c, a);
+    v_row_f32(ring, &offsets[1..], c, b);
+}
+
 /// `(a·b + 2^14) >> 15`: the rounding high multiply of `vpmulhrsw` / `sqrdmulh`.
 #[inline]
 pub fn mulhrs(a: i16, b: i16) -> i16 {
@@ -122,4 +130,12 @@ pub fn v_row_u8_fast_from(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
         }
         *o = ((i32::from(acc) + 32) >> 6).clamp(0, 255) as u8;
     }
+}
+
+/// Two fast vertical u8 rows at once: `a` from rows `offsets[..2r+1]`, `b` from
+/// `offsets[1..]` (`2r + 2` offsets); see [`v_row_f32_2`].
+pub fn v_row_u8_fast2(ring: &[i16], offsets: &[usize], t: &[i16], a: &mut [u8], b: &mut [u8]) {
+    let rows = 2 * t.len() - 1;
+    v_row_u8_fast(ring, &offsets[..rows], t, a);
+    v_row_u8_fast(ring, &offsets[1..], t, b);
 }
