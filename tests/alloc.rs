@@ -29,6 +29,10 @@ fn warmed_up_ops_do_not_allocate() {
     // Both pools live to the end: a pool dropped mid-test would free and allocate on its
     // exiting threads while another op is being counted.
     let pools = [1, 2].map(|threads| frameline::bench::thread_pool(threads).unwrap());
+    // Every worker thread started (its start-up allocates) before anything is counted.
+    for pool in &pools {
+        pool.broadcast(|_| ());
+    }
     for pool in &pools {
         let threads = pool.current_num_threads();
         for spec in REGISTRY {
