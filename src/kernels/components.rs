@@ -114,6 +114,8 @@ struct Strip {
     parent: Vec<u32>,
     /// Statistics gathered per provisional label.
     acc: Vec<Acc>,
+    /// One row of labels being painted (the width plus [`PAINT_STEP`] of slack).
+    paint: Vec<u32>,
 }
 
 autovectorized! {
@@ -171,7 +173,9 @@ fn label_strip(job: Job, src: &ImageView<'_, u8>, (y0, y1): (usize, usize), stri
         row_start,
         parent,
         acc,
+        paint,
     } = strip;
+    paint.resize(src.width() + PAINT_STEP, 0);
     runs.clear();
     row_start.clear();
     parent.clear();
@@ -241,11 +245,37 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
     x
 }
 
-/// Writes the label rows of consecutive strips (`rows_per` rows each), recursively
-/// halved on rayon.
+/// Labels written per store when painting a row: stores of this many equal labels (or
+/// zeros) cover each run and each gap, overshooting into what comes next, which the
+/// next stores overwrite; the row buffer has this much slack at the end.
+const PAINT_STEP: usize = 16;
+
+/// Paints one row into `buf` (the row's width plus [`PAINT_STEP`]): zeros between the
+/// runs, `label_of(run)` in them. A few whole-step stores per run instead of a clear of
+/// the row and a store per pixel.
+fn paint_row(runs: &[Run], label_of: impl Fn(&Run) -> u32, width: usize, buf: &mut [u32]) {
+    let mut fill = |from: usize, to: usize, value: u32| {
+        let mut x = from;
+        while x < to {
+            buf[x..x + PAINT_STEP].copy_from_slice(&[value; PAINT_STEP]);
+            x += PAINT_STEP;
+        }
+    };
+    // Everything before `done` holds its final value.
+    let mut done = 0;
+    for run in runs {
+        let (start, end) = (run.start as usize, run.end as usize);
+        fill(done, start, 0);
+        fill(start, end, label_of(run));
+        done = end;
+    }
+    fill(done, width, 0);
+}
+
+/// Paints the label image from the strips' runs, strips in parallel.
 fn paint_strips(
     labels: ImageViewMut<'_, u32>,
-    strips: &[Strip],
+    strips: &mut [Strip],
     offsets: &[u32],
     rows_per: usize,
     final_label: &[u32],
@@ -253,7 +283,7 @@ fn paint_strips(
     if strips.len() > 1 {
         let half = strips.len() / 2;
         if let Some((top, bottom)) = labels.split_at_row_mut(half * rows_per) {
-            let (s0, s1) = strips.split_at(half);
+            let (s0, s1) = strips.split_at_mut(half);
             let (o0, o1) = offsets.split_at(half);
             rayon::join(
                 || paint_strips(top, s0, o0, rows_per, final_label),
@@ -262,17 +292,14 @@ fn paint_strips(
         }
         return;
     }
-    let (strip, offset) = (&strips[0], offsets[0]);
+    let (strip, offset) = (&mut strips[0], offsets[0]);
     let mut labels = labels;
+    let width = labels.width();
     for (r, out) in labels.rows_mut().enumerate() {
-        // One streaming clear of the row, then the (short) runs.
-        out.fill(0);
-        for run in &strip.runs[strip.row_start[r]..strip.row_start[r + 1]] {
-            let label = final_label[(offset + run.label) as usize];
-            for v in &mut out[run.start as usize..run.end as usize] {
-                *v = label;
-            }
-        }
+        let runs = &strip.runs[strip.row_start[r]..strip.row_start[r + 1]];
+        let label_of = |run: &Run| final_label[(offset + run.label) as usize];
+        paint_row(runs, label_of, width, &mut strip.paint);
+        out.copy_from_slice(&strip.paint[..width]);
     }
 }
 
@@ -462,7 +489,7 @@ impl Labeler {
         // Paint every row once: zeros between runs, final labels in them; strips in parallel.
         paint_strips(
             labels.reborrow(),
-            &self.strips[..strips],
+            &mut self.strips[..strips],
             &self.offsets,
             rows_per,
             &self.final_label,
