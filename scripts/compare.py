@@ -7,6 +7,11 @@ Code 8.2.1 (warm-up, then the median of repeats). Prints a Markdown table with t
 speed-up and writes every raw record (JSON lines) to bench-results/.
 
     python scripts/compare.py [--frameline target/release/frameline] [--only NAME]
+                              [--kornia PATH]
+
+With --kornia (the binary of scripts/kornia-bench, which scripts/compare.sh builds), the
+u8 Gaussian sizes kornia-rs has hand-written AVX2/NEON paths for (3x3, 7x7) are also
+measured against kornia-rs itself, on frames of the same size, one thread and all cores.
 """
 import argparse
 import json
@@ -162,11 +167,44 @@ def frame(size, dtype):
     return img if dtype == "u8" else img.astype(np.float32)
 
 
+def frameline_bench(a, op, size, threads, params):
+    cmd = [a.frameline, "bench", op, "--size", f"{size[0]}x{size[1]}", "--threads", str(threads),
+           "--repeats", str(a.repeats), "--json"]
+    for p in params:
+        cmd += ["--param", p]
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
+# kornia-bench case -> frameline params (kornia's 3x3 path is its [1,2,1]/4 kernel, which
+# is what frameline's ksize=3 default is; 7x7 with OpenCV's sigma for 7 taps).
+KORNIA_CASES = {"gaussian 3x3": ["ksize=3"], "gaussian 7x7": ["ksize=7"]}
+
+
+def kornia_rows(a):
+    """frameline against kornia-rs's own u8 Gaussian, both measured here, one after the
+    other for each thread count."""
+    out = subprocess.run([a.kornia, f"{UHD[0]}x{UHD[1]}", str(a.repeats)], check=True,
+                         capture_output=True, text=True).stdout
+    rows = []
+    for line in out.splitlines():
+        k = json.loads(line)
+        params = KORNIA_CASES.get(k["case"])
+        if params is None or (a.only and a.only not in k["case"]):
+            continue
+        rec = frameline_bench(a, "gaussian", UHD, k["threads"], params)
+        rec["kornia_ms"] = k["median_ms"]
+        rec["kornia_max_error_vs_exact"] = k["max_error_vs_exact"]
+        rec["case"] = k["case"] + " (vs kornia-rs)"
+        rows.append((rec["case"], rec, k["median_ms"]))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--frameline", default="target/release/frameline")
     ap.add_argument("--only", default=None)
     ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--kornia", default=None, help="kornia-bench binary: adds kornia-rs rows")
     a = ap.parse_args()
     cores = os.cpu_count() or 1
     os.makedirs("bench-results", exist_ok=True)
@@ -177,17 +215,16 @@ def main():
             continue
         img = blobs(size) if dtype == "blobs" else frame(size, dtype)
         for threads in sorted({1, cores}):
-            cmd = [a.frameline, "bench", op, "--size", f"{size[0]}x{size[1]}", "--threads", str(threads),
-                   "--repeats", str(a.repeats), "--json"]
-            for p in params:
-                cmd += ["--param", p]
-            rec = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+            rec = frameline_bench(a, op, size, threads, params)
             set_threads(threads)
             cv_ms = bench(lambda: cv(img), a.repeats)
             rec["opencv_ms"] = cv_ms
             rec["case"] = name
-            raw.write(json.dumps(rec) + "\n")
             rows.append((name, rec, cv_ms))
+    if a.kornia:
+        rows += kornia_rows(a)
+    for _, rec, _ in rows:
+        raw.write(json.dumps(rec) + "\n")
     cpu = rows[0][1]["cpu"] if rows else "?"
     print(f"CPU: {cpu}; OpenCV {cv2.__version__}; median of {a.repeats} after warm-up\n")
     print("| case | size | dtype | threads | SIMD | frameline ms | reference ms | speed-up |")
