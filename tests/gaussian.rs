@@ -190,7 +190,17 @@ fn borders_on_tiny_images() {
         Border::Constant(40.0),
     ];
     for border in borders {
-        for (w, h) in [(1, 1), (1, 9), (9, 1), (2, 3), (4, 4), (40, 3)] {
+        // Height 2: one two-row vertical pass and nothing else.
+        for (w, h) in [
+            (1, 1),
+            (1, 9),
+            (9, 1),
+            (2, 3),
+            (4, 4),
+            (40, 3),
+            (5, 2),
+            (70, 2),
+        ] {
             for k in [3, 5, 9, 31, 33, 65] {
                 // The direct path's bound (auto takes the box cascade from k = 33).
                 let p = GaussianParams::new(k, 0.0)
@@ -226,6 +236,39 @@ fn borders_on_tiny_images() {
                 }
             }
         }
+    }
+}
+
+#[test]
+fn several_column_tiles_read_interior_rows_in_place() {
+    // Tiles are as wide as keeps the ring within 256 KB: f32 k=65 takes 960 columns, so a
+    // 3000-wide frame has interior tiles (read from the source row itself) between the
+    // border ones; u8 k=31 takes 4096 columns, so 9000 wide has one.
+    let p = GaussianParams::new(65, 0.0).with_method(GaussianMethod::Direct);
+    let srcf = random_image(DType::F32, 3000, 5, 6).unwrap();
+    let srcf = srcf.as_view().typed::<f32>().unwrap();
+    let exact = reference(
+        &|x, y| f64::from(srcf.get(x, y).unwrap()),
+        3000,
+        5,
+        &p,
+        DType::F32,
+    );
+    for level in levels() {
+        let got = blur_f32(level, &srcf, p);
+        for (i, v) in got.as_view().rows().flatten().enumerate() {
+            assert!(
+                (f64::from(*v) - exact[i]).abs() <= 1e-5 * exact[i].abs().max(1.0),
+                "{level} f32 #{i}"
+            );
+        }
+    }
+    let p = GaussianParams::new(31, 0.0);
+    let src = random_u8(9000, 3, 7).unwrap();
+    let want = blur_u8(SimdLevel::Scalar, &src.as_view(), p);
+    assert_u8_near_reference(&src.as_view(), &want, &p, "u8 k31 9000 wide");
+    for level in levels() {
+        assert_eq!(blur_u8(level, &src.as_view(), p), want, "{level} u8");
     }
 }
 
@@ -271,6 +314,11 @@ fn strided_views_and_threads() {
         .install(|| plan.apply_u8(&src.as_view(), &mut one.as_view_mut()))
         .unwrap();
     pool(4)
+        .install(|| plan.apply_u8(&src.as_view(), &mut many.as_view_mut()))
+        .unwrap();
+    assert_eq!(one, many);
+    // Three threads: bands of an odd height, so rows pair differently than on one.
+    pool(3)
         .install(|| plan.apply_u8(&src.as_view(), &mut many.as_view_mut()))
         .unwrap();
     assert_eq!(one, many);

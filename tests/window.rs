@@ -240,7 +240,18 @@ fn threads_and_strided_views_give_identical_output() {
                     LocalThreshold::Sauvola { k: 0.5, r: 128.0 },
                 )
                 .unwrap();
-            (boxes, sd, bin)
+            // Narrow windows (columns first), f32 and a constant border.
+            let mut sd7 = Image::<f32>::new(1203, 517).unwrap();
+            LocalStats::new(7, Border::Constant(9.0))
+                .unwrap()
+                .std(&fsrc, &mut sd7.as_view_mut())
+                .unwrap();
+            let mut box_f32 = Image::<f32>::new(1203, 517).unwrap();
+            BoxFilter::new((16, 5), Border::Replicate)
+                .unwrap()
+                .apply_f32(&fsrc, &mut box_f32.as_view_mut(), false)
+                .unwrap();
+            (boxes, sd, bin, sd7, box_f32)
         })
     };
     let one = run(1);
@@ -249,6 +260,8 @@ fn threads_and_strided_views_give_identical_output() {
         assert!(one.0 == many.0 && one.2 == many.2, "{threads} threads");
         // Floats too: column sums restart at fixed rows, whatever the banding.
         assert!(one.1 == many.1, "{threads} threads (f32)");
+        assert!(one.3 == many.3, "{threads} threads (f32, 7x7)");
+        assert!(one.4 == many.4, "{threads} threads (f32 box 16x5)");
     }
 }
 

@@ -95,7 +95,13 @@ macro_rules! stats_rows {
                     let var = s2[i] as f64 * inv - m * m;
                     // The map is f32: an f32 root of the rounded variance is within an
                     // ulp or so of it, at a fraction of an f64 root's cost.
-                    let sd = if var > 0.0 { f64::from((var as f32).sqrt()) } else { 0.0 };
+                    let sd = if var <= 0.0 {
+                        0.0
+                    } else if var < f64::from(f32::MAX) {
+                        f64::from((var as f32).sqrt())
+                    } else {
+                        var.sqrt()
+                    };
                     out[i] = (a * m + b * sd + c * m * sd) as f32;
                 }
             }

@@ -5,9 +5,10 @@
 //! per pixel whatever the window height. Narrow windows (up to [`DIRECT_MAX_K`] wide)
 //! sum the pixels of each column first, straight from the source rows, then add `kx`
 //! neighbouring column sums directly (vectorized): no ring of rows at all. Wide windows
-//! keep a ring of horizontal running sums and sum those down the columns. u8 pixels sum exactly in u32 (windows up to 255×255, squares included); f32
-//! pixels sum in f64. Column sums are recomputed from the ring every
-//! [`RESYNC_ROWS`] rows at fixed positions, so float results do not depend on how
+//! keep a ring of horizontal running sums and sum those down the columns. u8 pixels sum
+//! exactly in u32 (windows up to 255×255, squares included); f32 pixels sum in f64.
+//! Column sums are recomputed from scratch (from the source rows, or from the ring)
+//! every [`RESYNC_ROWS`] rows at fixed positions, so float results do not depend on how
 //! rows are split among threads.
 
 use crate::image::{ImageView, ImageViewMut, Pixel};
@@ -57,7 +58,7 @@ type HSumsBoth<P> =
     fn(SimdLevel, &[P], usize, &mut [<P as WindowPixel>::Acc], &mut [<P as WindowPixel>::Acc]);
 /// `col = col + add − sub`.
 type ColUpdate<A> = fn(SimdLevel, &mut [A], &[A], &[A]);
-/// Window sums of two rows of column sums at once.
+/// Window sums of a row of column sums and of its row of sums of squares, in one pass.
 type HSumsOfCols<A> = fn(SimdLevel, &[A], &[A], usize, &mut [A], &mut [A]);
 /// Column sums (and of squares; an empty slice skips them) `+= row`.
 type ColAddPixels<P> =
@@ -314,7 +315,10 @@ impl WindowPixel for f32 {
     }
 }
 
-/// Scratch of one band: a padded row, rings of horizontal sums, column sums.
+/// Scratch of one band. Wide windows: a padded row, rings of horizontal sums (and of
+/// squares), column sums. Narrow windows (columns first): `padded` holds a row of the
+/// border constant and a staging copy of the entering row, `col`/`col_sq` the column
+/// sums padded by the border at both ends, `ring`/`ring_sq` one row of window sums.
 #[derive(Debug, Default)]
 pub struct WindowScratch<P, A> {
     padded: Vec<P>,

@@ -2,9 +2,10 @@
 //!
 //! Two 1-D passes instead of one 2-D window: O(kx + ky) work per pixel instead of
 //! O(kx·ky). The passes run strip-wise: each band of output rows keeps a ring of the
-//! last `ky` horizontally filtered rows, so the vertical pass reads rows that are
-//! still in cache and the image is streamed once. Bands run in parallel; each owns its
-//! ring, made once by the [`GaussianBlur`] plan, so repeated calls allocate nothing.
+//! last `ky + 1` horizontally filtered rows, so the vertical pass reads rows that are
+//! still in cache and the image is streamed once; it makes two output rows per pass,
+//! each ring row loaded once for both. Bands run in parallel; each owns its ring, made
+//! once by the [`GaussianBlur`] plan, so repeated calls allocate nothing.
 //!
 //! u8 uses fixed point (see `scalar.rs`), in one of two forms:
 //! - kernels up to [`FAST_MAX_KSIZE`] taps per axis run entirely in 16 bits: pixels in
@@ -651,8 +652,9 @@ pub fn gaussian_blur_f32(
     GaussianBlur::new(GaussianParams::new(ksize, sigma))?.apply_f32(src, dst)
 }
 
-/// Pads the segment of a source row starting at column `x0` (into the first buffer) and
-/// filters it horizontally (into the second, whose length is the segment's width).
+/// Filters the segment of a source row starting at column `x0` horizontally into the
+/// second buffer (whose length is the segment's width): from the row itself when the
+/// kernel's reach lies inside it, else from a copy padded by the border in the first.
 type HorizontalPass<'a, S, P, M> = &'a (dyn Fn(&[S], usize, &mut [P], &mut [M]) + Sync);
 /// Filters the ring rows at the given offsets into one output row.
 type VerticalPass<'a, M, D> = &'a (dyn Fn(&[M], &[usize], &mut [D]) + Sync);
