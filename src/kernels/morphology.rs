@@ -1,18 +1,19 @@
 //! Erosion and dilation of u8 images with a rectangular kx×ky element (and opening,
-//! closing), separable: a horizontal min (max) over kx, then a vertical one over ky.
+//! closing), separable: per output row, a vertical min (max) over the ky source rows,
+//! then a horizontal one over kx.
 //!
-//! Horizontal: elements up to 64 wide take the direct min of kx shifted rows in blocks
-//! of 64 lanes (measured faster than the scans below up to there: one vector min per
-//! tap and 64 pixels); wider ones use van Herk / Gil-Werman: per segment of kx pixels,
-//! a running min forwards and one backwards, so two scans and one min per pixel whatever
-//! kx. Vertical: the min over the ring of ky filtered rows, 64 lanes at a time (a
-//! vector min per row of the element: O(ky), but ky/64 operations per pixel; a vertical
-//! van Herk pass is the next step for very tall elements). All loops are compiled per SIMD
+//! Vertical: straight from the source rows (no copies, no ring), 64 lanes at a time,
+//! each output block written once (a vector min per row of the element: O(ky), but ky/64
+//! operations per pixel; a vertical van Herk pass is the next step for very tall
+//! elements). Horizontal, on that row padded by the neutral value: elements up to 64
+//! wide take the direct min of kx shifted rows in blocks of 64 lanes (measured faster
+//! than the scans below up to there: one vector min per tap and 64 pixels); wider ones
+//! use van Herk / Gil-Werman: per segment of kx pixels, a running min forwards and one
+//! backwards, so two scans and one min per pixel whatever kx. All loops are compiled per SIMD
 //! level from one source (`autovectorized!`): bit-identical across levels. Pixels
 //! outside the image do not take part (OpenCV's default border for morphology).
 
 use crate::image::{Image, ImageView, ImageViewMut, check_same_size};
-use crate::kernels::border::{Border, pad_row};
 use crate::kernels::parallel;
 use crate::simd::autovectorized;
 use crate::simd::{self, SimdLevel};
@@ -90,30 +91,44 @@ autovectorized! {
 }
 
 autovectorized! {
-    /// `out = op over the rows` (`first`), or `out = op(out, rows...)`.
+    /// `out = op over the rows` (`first`), or `out = op(out, rows...)`: blocks of 64
+    /// lanes, each block of `out` written once.
     fn v_rank(rows: &[&[u8]], op: MorphOp, first: bool, out: &mut [u8]) {
         let n = out.len();
-        let rest = if first {
-            out.copy_from_slice(&rows[0][..n]);
-            &rows[1..]
+        let (init, rest): (Option<&[u8]>, &[&[u8]]) = if first {
+            (Some(rows[0]), &rows[1..])
         } else {
-            rows
+            (None, rows)
         };
-        for row in rest {
-            let row = &row[..n];
-            for i in 0..n {
-                out[i] = pick(op, out[i], row[i]);
+        let mut i = 0;
+        while i + BLOCK <= n {
+            let from = init.unwrap_or(out);
+            let mut acc: [u8; BLOCK] = from[i..i + BLOCK].try_into().expect("block");
+            for row in rest {
+                let src = &row[i..i + BLOCK];
+                for l in 0..BLOCK {
+                    acc[l] = pick(op, acc[l], src[l]);
+                }
             }
+            out[i..i + BLOCK].copy_from_slice(&acc);
+            i += BLOCK;
+        }
+        for i in i..n {
+            let mut a = init.map_or(out[i], |r| r[i]);
+            for row in rest {
+                a = pick(op, a, row[i]);
+            }
+            out[i] = a;
         }
     }
 }
 
-/// Scratch of one band.
+/// Scratch of one band: the vertical result padded by the neutral value, and the
+/// van Herk scratch.
 #[derive(Debug, Default)]
 struct Scratch {
     padded: Vec<u8>,
     g: Vec<u8>,
-    ring: Vec<u8>,
 }
 
 /// A reusable erosion/dilation with a rectangular element; scratch kept between calls.
@@ -215,55 +230,35 @@ impl Morphology {
         for s in &mut self.scratch {
             s.padded.resize(w + kx - 1, 0);
             s.g.resize(w + kx - 1, 0);
-            s.ring.resize(ky * w, 0);
         }
-        let (left, above) = ((kx / 2) as isize, (ky / 2) as isize);
-        let border = Border::Constant(f32::from(neutral));
+        let (left, above) = (kx / 2, (ky / 2) as isize);
+        let below = ky as isize - 1 - above;
         parallel::for_each_band_with_scratch(
             dst.reborrow(),
             band_rows,
             &mut self.scratch,
             &|y0, mut band, s| {
-                let slot = |y: isize| y.rem_euclid(ky as isize) as usize * w;
-                let Scratch { padded, g, ring } = s;
-                let fill = |ring: &mut [u8], padded: &mut [u8], g: &mut [u8], y: isize| {
-                    let at = slot(y);
-                    let out = &mut ring[at..at + w];
-                    match border.map(y, h) {
-                        Some(sy) => {
-                            pad_row(
-                                src.row(sy),
-                                -left,
-                                border,
-                                neutral,
-                                |v| v,
-                                padded,
-                                |a, b| b.copy_from_slice(a),
-                            );
-                            h_rank(level, padded, kx, op, g, out);
-                        }
-                        None => out.fill(neutral),
-                    }
-                };
-                let below = ky as isize - 1 - above;
+                let Scratch { padded, g } = s;
+                // Columns outside the row never win: the identity of the operation.
+                padded[..left].fill(neutral);
+                padded[left + w..].fill(neutral);
                 for (i, out) in band.rows_mut().enumerate() {
                     let y = (y0 + i) as isize;
-                    let first_new = if i == 0 { y - above } else { y + below };
-                    for yy in first_new..=y + below {
-                        fill(ring, padded, g, yy);
-                    }
-                    // Rows in groups of 64 (a fixed array: no allocation), folded into `out`.
+                    // Rows outside the image never win either: only those inside, in
+                    // groups of 64 (a fixed array: no allocation), folded into the row.
+                    let (top, bottom) = ((y - above).max(0), (y + below).min(h as isize - 1));
+                    let mid = &mut padded[left..left + w];
                     let mut rows: [&[u8]; 64] = [&[]; 64];
                     let (mut count, mut first) = (0, true);
-                    for yy in y - above..=y + below {
-                        let at = slot(yy);
-                        rows[count] = &ring[at..at + w];
+                    for yy in top..=bottom {
+                        rows[count] = src.row(yy as usize);
                         count += 1;
-                        if count == rows.len() || yy == y + below {
-                            v_rank(level, &rows[..count], op, first, out);
+                        if count == rows.len() || yy == bottom {
+                            v_rank(level, &rows[..count], op, first, mid);
                             (count, first) = (0, false);
                         }
                     }
+                    h_rank(level, padded, kx, op, g, out);
                 }
             },
         );
