@@ -3,9 +3,10 @@
 //! then a horizontal one over kx.
 //!
 //! Vertical: straight from the source rows (no copies, no ring), 64 lanes at a time,
-//! each output block written once (a vector min per row of the element: O(ky), but ky/64
-//! operations per pixel; a vertical van Herk pass is the next step for very tall
-//! elements). Horizontal, on that row padded by the neutral value: elements up to 64
+//! each output block written once, two output rows at a time: the rows their elements
+//! share are folded once, then each gets its one own row (a vector min per row of the
+//! element: O(ky), but about ky/128 operations per pixel; a vertical van Herk pass is
+//! the next step for very tall elements). Horizontal, on that row padded by the neutral value: elements up to 64
 //! wide take the direct min of kx shifted rows in blocks of 64 lanes (measured faster
 //! than the scans below up to there: one vector min per tap and 64 pixels); wider ones
 //! use van Herk / Gil-Werman: per segment of kx pixels, a running min forwards and one
@@ -123,12 +124,39 @@ autovectorized! {
     }
 }
 
-/// Scratch of one band: the vertical result padded by the neutral value, and the
-/// van Herk scratch.
+/// Elements from this tall fold two output rows at a time (measured on 4K erosions, one
+/// thread: k = 7 0.71 ms alone vs 0.76 paired, k = 9 0.86 vs 0.80, k = 31 2.9 vs 2.3).
+const PAIR_MIN_KY: usize = 9;
+
+/// Scratch of one band: the vertical results of two output rows, each padded by the
+/// neutral value, and the van Herk scratch.
 #[derive(Debug, Default)]
 struct Scratch {
-    padded: Vec<u8>,
+    padded: [Vec<u8>; 2],
     g: Vec<u8>,
+}
+
+/// `out = op over src.row(y) for y in rows` (`first`), or `out = op(out, those rows)`;
+/// rows in groups of 64 (a fixed array: no allocation). An empty range leaves `out`.
+fn fold_rows(
+    level: SimdLevel,
+    src: &ImageView<'_, u8>,
+    rows: std::ops::RangeInclusive<isize>,
+    op: MorphOp,
+    mut first: bool,
+    out: &mut [u8],
+) {
+    let mut group: [&[u8]; 64] = [&[]; 64];
+    let mut count = 0;
+    let last = *rows.end();
+    for y in rows {
+        group[count] = src.row(y as usize);
+        count += 1;
+        if count == group.len() || y == last {
+            v_rank(level, &group[..count], op, first, out);
+            (count, first) = (0, false);
+        }
+    }
 }
 
 /// A reusable erosion/dilation with a rectangular element; scratch kept between calls.
@@ -228,7 +256,9 @@ impl Morphology {
             self.scratch.resize_with(bands, Scratch::default);
         }
         for s in &mut self.scratch {
-            s.padded.resize(w + kx - 1, 0);
+            for p in &mut s.padded {
+                p.resize(w + kx - 1, 0);
+            }
             s.g.resize(w + kx - 1, 0);
         }
         let (left, above) = (kx / 2, (ky / 2) as isize);
@@ -239,26 +269,43 @@ impl Morphology {
             &mut self.scratch,
             &|y0, mut band, s| {
                 let Scratch { padded, g } = s;
+                let [pa, pb] = padded;
                 // Columns outside the row never win: the identity of the operation.
-                padded[..left].fill(neutral);
-                padded[left + w..].fill(neutral);
-                for (i, out) in band.rows_mut().enumerate() {
+                for p in [&mut *pa, &mut *pb] {
+                    p[..left].fill(neutral);
+                    p[left + w..].fill(neutral);
+                }
+                // Rows outside the image never win either: only rows inside take part.
+                let inside = |y: isize| (y - above).max(0)..=(y + below).min(h as isize - 1);
+                let height = band.height();
+                let mut i = 0;
+                while i < height {
                     let y = (y0 + i) as isize;
-                    // Rows outside the image never win either: only those inside, in
-                    // groups of 64 (a fixed array: no allocation), folded into the row.
-                    let (top, bottom) = ((y - above).max(0), (y + below).min(h as isize - 1));
-                    let mid = &mut padded[left..left + w];
-                    let mut rows: [&[u8]; 64] = [&[]; 64];
-                    let (mut count, mut first) = (0, true);
-                    for yy in top..=bottom {
-                        rows[count] = src.row(yy as usize);
-                        count += 1;
-                        if count == rows.len() || yy == bottom {
-                            v_rank(level, &rows[..count], op, first, mid);
-                            (count, first) = (0, false);
-                        }
+                    if i + 1 == height || ky < PAIR_MIN_KY {
+                        fold_rows(level, src, inside(y), op, true, &mut pa[left..left + w]);
+                        h_rank(level, pa, kx, op, g, band.row_mut(i));
+                        i += 1;
+                        continue;
                     }
-                    h_rank(level, padded, kx, op, g, out);
+                    // Two output rows share all but one row of their elements: the shared
+                    // rows are read once, for both (tall elements were bound by reading
+                    // every source row of the element again for each output row).
+                    let (a, b) = (inside(y), inside(y + 1));
+                    let shared = *b.start()..=*a.end();
+                    let (ma, mb) = (&mut pa[left..left + w], &mut pb[left..left + w]);
+                    if shared.is_empty() {
+                        fold_rows(level, src, a, op, true, ma);
+                        fold_rows(level, src, b, op, true, mb);
+                    } else {
+                        fold_rows(level, src, shared.clone(), op, true, ma);
+                        mb.copy_from_slice(ma);
+                        fold_rows(level, src, *a.start()..=*shared.start() - 1, op, false, ma);
+                        fold_rows(level, src, *shared.end() + 1..=*b.end(), op, false, mb);
+                    }
+                    let (out_a, out_b) = band.two_rows_mut(i);
+                    h_rank(level, pa, kx, op, g, out_a);
+                    h_rank(level, pb, kx, op, g, out_b);
+                    i += 2;
                 }
             },
         );
