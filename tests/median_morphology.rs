@@ -57,7 +57,7 @@ fn morph_reference(src: &ImageView<'_, u8>, kx: usize, ky: usize, op: MorphOp) -
 fn median_matches_sorting_on_every_level() {
     for k in [3, 5] {
         for &w in &awkward_widths() {
-            for h in [1, 2, 5, 9] {
+            for h in [1, 2, 3, 4, 5, 9] {
                 let src = random_u8(w, h, (w * 3 + h) as u64).unwrap();
                 let want = median_reference(&src.as_view(), k);
                 for level in levels() {
@@ -85,6 +85,10 @@ fn erosion_and_dilation_match_the_definition() {
         (31, 3),
         (3, 40),
         (70, 70),
+        // Around the height from which two output rows fold at once, and 64 shared rows.
+        (3, 9),
+        (4, 8),
+        (1, 65),
     ] {
         // (20, 140) with the 70x70 element: more than 64 rows folded into one output row.
         for (w, h) in [(1, 1), (2, 9), (9, 2), (67, 33), (130, 5), (20, 140)] {
@@ -142,11 +146,18 @@ fn threads_and_strided_views() {
                 .unwrap()
                 .erode(&src, &mut er.as_view_mut())
                 .unwrap();
-            (med, er)
+            let mut di = Image::<u8>::new(1500, 401).unwrap();
+            Morphology::new((4, 12))
+                .unwrap()
+                .dilate(&src, &mut di.as_view_mut())
+                .unwrap();
+            (med, er, di)
         })
     };
     let one = run(1);
     assert_eq!(one.0, median_reference(&src, 5));
+    assert_eq!(one.1, morph_reference(&src, 21, 9, MorphOp::Erode));
+    assert_eq!(one.2, morph_reference(&src, 4, 12, MorphOp::Dilate));
     for threads in [2, 5] {
         assert!(run(threads) == one, "{threads} threads");
     }

@@ -2,15 +2,16 @@
 //! closing), separable: per output row, a vertical min (max) over the ky source rows,
 //! then a horizontal one over kx.
 //!
-//! Vertical: straight from the source rows (no copies, no ring), 64 lanes at a time,
-//! each output block written once, two output rows at a time: the rows their elements
-//! share are folded once, then each gets its one own row (a vector min per row of the
-//! element: O(ky), but about ky/128 operations per pixel; a vertical van Herk pass is
-//! the next step for very tall elements). Horizontal, on that row padded by the neutral value: elements up to 64
-//! wide take the direct min of kx shifted rows in blocks of 64 lanes (measured faster
-//! than the scans below up to there: one vector min per tap and 64 pixels); wider ones
-//! use van Herk / Gil-Werman: per segment of kx pixels, a running min forwards and one
-//! backwards, so two scans and one min per pixel whatever kx. All loops are compiled per SIMD
+//! Vertical: straight from the source rows (no copies, no ring), 64 lanes at a time
+//! (a vector min per row of the element: O(ky), but ky/64 operations per pixel).
+//! Elements [`PAIR_MIN_KY`] rows or taller fold two output rows at a time: the rows both
+//! elements share are folded once, then each row gets the one row of its own (none where
+//! the element is clipped by the image's edge); a vertical van Herk pass is the next step
+//! for very tall elements. Horizontal, on that row padded by the neutral value: elements
+//! up to 64 wide take the direct min of kx shifted rows in blocks of 64 lanes (measured
+//! faster than the scans below up to there: one vector min per tap and 64 pixels); wider
+//! ones use van Herk / Gil-Werman: per segment of kx pixels, a running min forwards and
+//! one backwards, so two scans and one min per pixel whatever kx. All loops are compiled per SIMD
 //! level from one source (`autovectorized!`): bit-identical across levels. Pixels
 //! outside the image do not take part (OpenCV's default border for morphology).
 
@@ -125,7 +126,8 @@ autovectorized! {
 }
 
 /// Elements from this tall fold two output rows at a time (measured on 4K erosions, one
-/// thread: k = 7 0.71 ms alone vs 0.76 paired, k = 9 0.86 vs 0.80, k = 31 2.9 vs 2.3).
+/// thread, in one run: k = 7 0.71 ms alone vs 0.76 paired, k = 9 0.86 vs 0.80, k = 31
+/// 2.9 vs 2.3).
 const PAIR_MIN_KY: usize = 9;
 
 /// Scratch of one band: the vertical results of two output rows, each padded by the
@@ -136,8 +138,9 @@ struct Scratch {
     g: Vec<u8>,
 }
 
-/// `out = op over src.row(y) for y in rows` (`first`), or `out = op(out, those rows)`;
-/// rows in groups of 64 (a fixed array: no allocation). An empty range leaves `out`.
+/// `out = op over src.row(y) for y in rows` (`first`: the range must not be empty), or
+/// `out = op(out, those rows)` (an empty range leaves `out` as it is); rows in groups of
+/// 64 (a fixed array: no allocation).
 fn fold_rows(
     level: SimdLevel,
     src: &ImageView<'_, u8>,
@@ -146,6 +149,7 @@ fn fold_rows(
     mut first: bool,
     out: &mut [u8],
 ) {
+    debug_assert!(!first || !rows.is_empty(), "nothing to start the fold from");
     let mut group: [&[u8]; 64] = [&[]; 64];
     let mut count = 0;
     let last = *rows.end();

@@ -9,7 +9,7 @@ use frameline::{Image, SimdLevel};
 /// Widths that stress every vector length we use (16, 32, 64 lanes): 1, lanes-1,
 /// lanes, lanes+1, 2*lanes+3, plus a full HD row.
 pub fn awkward_widths() -> Vec<usize> {
-    let mut w = vec![1, 2, 3, 7];
+    let mut w = vec![1, 2, 3, 4, 7];
     for lanes in [16usize, 32, 64] {
         w.extend([lanes - 1, lanes, lanes + 1, 2 * lanes + 3]);
     }
