@@ -98,6 +98,9 @@ pub fn h_row_f32(p: &[f32], c: &[f32], out: &mut [f32]) {
         !c.len().is_multiple_of(2) && p.len() >= n + 2 * r,
         "padded row too short"
     );
+    if r <= 15 {
+        return super::with_radius!(r, R => h_f32_unrolled::<R>(p, c, out));
+    }
     let mut i = 0;
     while i + L <= n {
         // SAFETY: loads read p[i ..= i + 2r + 15] with i + 16 <= n: below n + 2r <= p.len().
@@ -112,6 +115,57 @@ pub fn h_row_f32(p: &[f32], c: &[f32], out: &mut [f32]) {
                 );
             }
             _mm512_storeu_ps(out.as_mut_ptr().add(i), acc);
+        }
+        i += L;
+    }
+    scalar::h_row_f32_from(p, c, out, i);
+}
+
+/// [`h_row_f32`] for radius `R` (at most 15), unrolled: the taps stay in registers and
+/// two output vectors are made per step, whose windows share 2R − 15 of their loads.
+/// The same operations in the same order per output as the general loop (same bits).
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+fn h_f32_unrolled<const R: usize>(p: &[f32], c: &[f32], out: &mut [f32]) {
+    const L: usize = 16;
+    let n = out.len();
+    assert!(
+        c.len() == 2 * R + 1 && p.len() >= n + 2 * R,
+        "padded row too short"
+    );
+    let mut taps = [_mm512_setzero_ps(); 16];
+    for d in 0..=R {
+        taps[d] = _mm512_set1_ps(c[R - d]);
+    }
+    let mut i = 0;
+    while i + 2 * L <= n {
+        // SAFETY: loads read p[i ..= i + 2R + 31] with i + 32 <= n: below n + 2R <= p.len();
+        // the stores write out[i .. i + 32].
+        unsafe {
+            let at = |k: usize| _mm512_loadu_ps(p.as_ptr().add(i + k));
+            let mut a = _mm512_mul_ps(taps[0], at(R));
+            let mut b = _mm512_mul_ps(taps[0], at(L + R));
+            // Outermost pair first (j = R − d from 0 up), as the general loop.
+            super::for_taps!(R, e => {
+                let d = R + 1 - e;
+                a = _mm512_fmadd_ps(taps[d], _mm512_add_ps(at(R - d), at(R + d)), a);
+                b = _mm512_fmadd_ps(taps[d], _mm512_add_ps(at(L + R - d), at(L + R + d)), b);
+            });
+            _mm512_storeu_ps(out.as_mut_ptr().add(i), a);
+            _mm512_storeu_ps(out.as_mut_ptr().add(i + L), b);
+        }
+        i += 2 * L;
+    }
+    if i + L <= n {
+        // SAFETY: as above, for one vector: i + 16 <= n.
+        unsafe {
+            let at = |k: usize| _mm512_loadu_ps(p.as_ptr().add(i + k));
+            let mut a = _mm512_mul_ps(taps[0], at(R));
+            super::for_taps!(R, e => {
+                let d = R + 1 - e;
+                a = _mm512_fmadd_ps(taps[d], _mm512_add_ps(at(R - d), at(R + d)), a);
+            });
+            _mm512_storeu_ps(out.as_mut_ptr().add(i), a);
         }
         i += L;
     }
@@ -166,6 +220,9 @@ pub fn v_row_f32_2(ring: &[f32], offsets: &[usize], c: &[f32], a: &mut [f32], b:
         offsets.iter().all(|&o| o + n <= ring.len()),
         "ring row too short"
     );
+    if r <= 15 {
+        return super::with_radius!(r, R => v_f32_2_unrolled::<R>(ring, offsets, c, a, b));
+    }
     let mut i = 0;
     while i + L <= n {
         // SAFETY: offsets[j] + i + 16 <= offsets[j] + n <= ring.len() (asserted); the
@@ -191,6 +248,56 @@ pub fn v_row_f32_2(ring: &[f32], offsets: &[usize], c: &[f32], a: &mut [f32], b:
         i += L;
     }
     scalar::v_row_f32_from(ring, &offsets[..c.len()], c, a, i);
+    scalar::v_row_f32_from(ring, &offsets[1..], c, b, i);
+}
+
+/// [`v_row_f32_2`] for radius `R` (at most 15), unrolled: taps in registers, row
+/// pointers computed once. Same operations in the same order per output (same bits).
+// The last unrolled step carries rows no step reads.
+#[allow(unused_assignments)]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+fn v_f32_2_unrolled<const R: usize>(
+    ring: &[f32],
+    offsets: &[usize],
+    c: &[f32],
+    a: &mut [f32],
+    b: &mut [f32],
+) {
+    const L: usize = 16;
+    let n = a.len();
+    // The caller asserted the taps, the rows and that every row holds `n` values.
+    let mut taps = [_mm512_setzero_ps(); 16];
+    for d in 0..=R {
+        taps[d] = _mm512_set1_ps(c[R - d]);
+    }
+    let rows: [*const f32; 32] =
+        std::array::from_fn(|k| ring.as_ptr().wrapping_add(offsets[k.min(2 * R + 1)]));
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: rows[k] + i + 16 <= ring start + offsets[k] + n <= ring end (asserted by
+        // the caller); the stores write a[i..i + 16] and b[i..i + 16] with i + 16 <= n.
+        unsafe {
+            let at = |k: usize| _mm512_loadu_ps(rows[k].add(i));
+            let mut acc_a = _mm512_mul_ps(taps[0], at(R));
+            let mut acc_b = _mm512_mul_ps(taps[0], at(R + 1));
+            // Outermost pairs first: a sums rows (R − d, R + d), b rows (R + 1 − d,
+            // R + 1 + d); a's upper row is b's of the step before, b's lower row a's of the
+            // step after.
+            let (mut a_lo, mut b_hi) = (at(0), at(2 * R + 1));
+            super::for_taps!(R, e => {
+                let d = R + 1 - e;
+                let (a_hi, b_lo) = (at(R + d), at(R + 1 - d));
+                acc_a = _mm512_fmadd_ps(taps[d], _mm512_add_ps(a_lo, a_hi), acc_a);
+                acc_b = _mm512_fmadd_ps(taps[d], _mm512_add_ps(b_lo, b_hi), acc_b);
+                (a_lo, b_hi) = (b_lo, a_hi);
+            });
+            _mm512_storeu_ps(a.as_mut_ptr().add(i), acc_a);
+            _mm512_storeu_ps(b.as_mut_ptr().add(i), acc_b);
+        }
+        i += L;
+    }
+    scalar::v_row_f32_from(ring, &offsets[..2 * R + 1], c, a, i);
     scalar::v_row_f32_from(ring, &offsets[1..], c, b, i);
 }
 
