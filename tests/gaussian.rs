@@ -105,6 +105,28 @@ fn assert_u8_near_reference(
     }
 }
 
+/// Every level's f32 blur of `src` within 1e-5 relative of the float64 reference.
+fn assert_f32_near_reference(src: &ImageView<'_, f32>, p: GaussianParams, what: &str) {
+    let (w, h) = src.size();
+    let exact = reference(
+        &|x, y| f64::from(src.get(x, y).unwrap()),
+        w,
+        h,
+        &p,
+        DType::F32,
+    );
+    for level in levels() {
+        let got = blur_f32(level, src, p);
+        for (i, v) in got.as_view().rows().flatten().enumerate() {
+            assert!(
+                (f64::from(*v) - exact[i]).abs() <= 1e-5 * exact[i].abs().max(1.0),
+                "{level} {what} #{i}: {v} vs {}",
+                exact[i]
+            );
+        }
+    }
+}
+
 fn params_list() -> Vec<GaussianParams> {
     vec![
         GaussianParams::new(1, 0.0),
@@ -218,22 +240,7 @@ fn borders_on_tiny_images() {
                 }
                 let srcf = random_image(DType::F32, w, h, 4).unwrap();
                 let srcf = srcf.as_view().typed::<f32>().unwrap();
-                let exact = reference(
-                    &|x, y| f64::from(srcf.get(x, y).unwrap()),
-                    w,
-                    h,
-                    &p,
-                    DType::F32,
-                );
-                for level in levels() {
-                    let got = blur_f32(level, &srcf, p);
-                    for (i, v) in got.as_view().rows().flatten().enumerate() {
-                        assert!(
-                            (f64::from(*v) - exact[i]).abs() <= 1e-5 * exact[i].abs().max(1.0),
-                            "{level} {border:?} k{k} {w}x{h}"
-                        );
-                    }
-                }
+                assert_f32_near_reference(&srcf, p, &format!("{border:?} k{k} {w}x{h}"));
             }
         }
     }
@@ -247,22 +254,7 @@ fn several_column_tiles_read_interior_rows_in_place() {
     let p = GaussianParams::new(65, 0.0).with_method(GaussianMethod::Direct);
     let srcf = random_image(DType::F32, 3000, 5, 6).unwrap();
     let srcf = srcf.as_view().typed::<f32>().unwrap();
-    let exact = reference(
-        &|x, y| f64::from(srcf.get(x, y).unwrap()),
-        3000,
-        5,
-        &p,
-        DType::F32,
-    );
-    for level in levels() {
-        let got = blur_f32(level, &srcf, p);
-        for (i, v) in got.as_view().rows().flatten().enumerate() {
-            assert!(
-                (f64::from(*v) - exact[i]).abs() <= 1e-5 * exact[i].abs().max(1.0),
-                "{level} f32 #{i}"
-            );
-        }
-    }
+    assert_f32_near_reference(&srcf, p, "f32 k65 3000 wide");
     let p = GaussianParams::new(31, 0.0);
     let src = random_u8(9000, 3, 7).unwrap();
     let want = blur_u8(SimdLevel::Scalar, &src.as_view(), p);
