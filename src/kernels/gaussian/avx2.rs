@@ -101,6 +101,29 @@ pub fn h_row_f32(p: &[f32], c: &[f32], out: &mut [f32]) {
         "padded row too short"
     );
     let mut i = 0;
+    // Four output vectors per step share each tap's broadcast (the same operations in
+    // the same order per output as the one-vector loop below).
+    while i + 4 * L <= n {
+        // SAFETY: every load reads p[i ..= i + 2r + 31] and i + 32 <= n, so the last index
+        // is < n + 2r <= p.len(); the stores write out[i .. i + 32].
+        unsafe {
+            let at = |k: usize| _mm256_loadu_ps(p.as_ptr().add(i + k));
+            let centre = _mm256_set1_ps(c[r]);
+            let mut acc: [__m256; 4] =
+                std::array::from_fn(|v| _mm256_mul_ps(centre, at(v * L + r)));
+            for j in 0..r {
+                let cj = _mm256_set1_ps(c[j]);
+                for (v, a) in acc.iter_mut().enumerate() {
+                    let pair = _mm256_add_ps(at(v * L + j), at(v * L + 2 * r - j));
+                    *a = _mm256_fmadd_ps(cj, pair, *a);
+                }
+            }
+            for (v, a) in acc.iter().enumerate() {
+                _mm256_storeu_ps(out.as_mut_ptr().add(i + v * L), *a);
+            }
+        }
+        i += 4 * L;
+    }
     while i + L <= n {
         // SAFETY: every load reads p[i + 0 ..= i + 2r + 7] and i + 8 <= n, so the last
         // index is < n + 2r <= p.len().
@@ -170,6 +193,34 @@ pub fn v_row_f32_2(ring: &[f32], offsets: &[usize], c: &[f32], a: &mut [f32], b:
         "ring row too short"
     );
     let mut i = 0;
+    // Two column vectors per step share each tap's broadcast and row offset (the same
+    // operations in the same order per output as the one-vector loop below).
+    while i + 2 * L <= n {
+        // SAFETY: offsets[j] + i + 16 <= offsets[j] + n <= ring.len() (asserted); the
+        // stores write a[i..i + 16] and b[i..i + 16] with i + 16 <= n.
+        unsafe {
+            let at = |k: usize, h: usize| _mm256_loadu_ps(ring.as_ptr().add(offsets[k] + i + h));
+            let centre = _mm256_set1_ps(c[r]);
+            let mut acc_a = [0, L].map(|h| _mm256_mul_ps(centre, at(r, h)));
+            let mut acc_b = [0, L].map(|h| _mm256_mul_ps(centre, at(r + 1, h)));
+            let mut a_lo = [0, L].map(|h| at(0, h));
+            let mut b_hi = [0, L].map(|h| at(2 * r + 1, h));
+            for j in 0..r {
+                let cj = _mm256_set1_ps(c[j]);
+                for (v, h) in [0, L].into_iter().enumerate() {
+                    let (a_hi, b_lo) = (at(2 * r - j, h), at(j + 1, h));
+                    acc_a[v] = _mm256_fmadd_ps(cj, _mm256_add_ps(a_lo[v], a_hi), acc_a[v]);
+                    acc_b[v] = _mm256_fmadd_ps(cj, _mm256_add_ps(b_lo, b_hi[v]), acc_b[v]);
+                    (a_lo[v], b_hi[v]) = (b_lo, a_hi);
+                }
+            }
+            for (v, h) in [0, L].into_iter().enumerate() {
+                _mm256_storeu_ps(a.as_mut_ptr().add(i + h), acc_a[v]);
+                _mm256_storeu_ps(b.as_mut_ptr().add(i + h), acc_b[v]);
+            }
+        }
+        i += 2 * L;
+    }
     while i + L <= n {
         // SAFETY: offsets[j] + i + 8 <= offsets[j] + n <= ring.len() (asserted); the
         // stores write a[i..i + 8] and b[i..i + 8] with i + 8 <= n.
