@@ -380,3 +380,50 @@ fn box_u8_small_path_at_its_sum_limits() {
         }
     }
 }
+
+/// Deviations whose variance is beyond f32 (values around 1e20) take an f64 root, the
+/// rest of the row the f32 one; both match the float64 reference on every level.
+#[test]
+fn local_std_beyond_f32_variance() {
+    let (w, h, k) = (45, 6, 3);
+    let mut img = Image::<f32>::new(w, h).unwrap();
+    for y in 0..h {
+        for x in 0..w {
+            // A band of huge values in the middle of each row, ordinary pixels around it.
+            let v = if (18..24).contains(&x) {
+                if (x + y) % 2 == 0 { 3e20 } else { -1e20 }
+            } else {
+                ((x * 7 + y * 13) % 256) as f32
+            };
+            img.as_view_mut().row_mut(y)[x] = v;
+        }
+    }
+    let src = img.as_view();
+    let px = |x: usize, y: usize| f64::from(src.get(x, y).unwrap());
+    let border = Border::Reflect101;
+    let s1 = brute(w, h, k, k, border, &px, 0.0);
+    let s2 = brute(w, h, k, k, border, &|x, y| px(x, y) * px(x, y), 0.0);
+    let n = (k * k) as f64;
+    for level in levels() {
+        let mut sd = Image::<f32>::new(w, h).unwrap();
+        LocalStats::new(k, border)
+            .unwrap()
+            .std_at(level, &src, &mut sd.as_view_mut())
+            .unwrap();
+        let mut beyond = 0;
+        for i in 0..w * h {
+            let (x, y) = (i % w, i / w);
+            let m = s1[i] / n;
+            let var = s2[i] / n - m * m;
+            beyond += usize::from(var > f64::from(f32::MAX));
+            let want = var.max(0.0).sqrt();
+            let got = f64::from(sd.get(x, y).unwrap());
+            assert!(got.is_finite(), "{level} ({x},{y}): {got}");
+            assert!(
+                (got - want).abs() <= 1e-3 * want.max(1.0),
+                "{level} ({x},{y}): {got} vs {want}"
+            );
+        }
+        assert!(beyond > 0, "the image must have variances beyond f32");
+    }
+}

@@ -90,19 +90,29 @@ macro_rules! stats_rows {
                     LocalStat::Threshold(LocalThreshold::Sauvola { k, r }) => (1.0 - k, 0.0, k / r),
                     LocalStat::Mean => unreachable!("handled above"),
                 };
+                // The map is f32: an f32 root of the rounded variance is within an ulp
+                // or so of it, at a fraction of an f64 root's cost. Variances beyond
+                // f32 (inputs above ~1e19) take the f64 root instead, in a second loop
+                // over the row only when one occurs: with both roots in one loop the
+                // vectorizer computes the slow f64 root for every pixel.
+                let f32_max = f64::from(f32::MAX);
+                let mut huge = false;
                 for i in 0..n {
                     let m = s1[i] as f64 * inv;
                     let var = s2[i] as f64 * inv - m * m;
-                    // The map is f32: an f32 root of the rounded variance is within an
-                    // ulp or so of it, at a fraction of an f64 root's cost.
-                    let sd = if var <= 0.0 {
-                        0.0
-                    } else if var < f64::from(f32::MAX) {
-                        f64::from((var as f32).sqrt())
-                    } else {
-                        var.sqrt()
-                    };
+                    huge |= var >= f32_max;
+                    let sd = if var <= 0.0 { 0.0 } else { f64::from((var as f32).sqrt()) };
                     out[i] = (a * m + b * sd + c * m * sd) as f32;
+                }
+                if huge {
+                    for i in 0..n {
+                        let m = s1[i] as f64 * inv;
+                        let var = s2[i] as f64 * inv - m * m;
+                        if var >= f32_max {
+                            let sd = var.sqrt();
+                            out[i] = (a * m + b * sd + c * m * sd) as f32;
+                        }
+                    }
                 }
             }
         }
