@@ -74,10 +74,7 @@ pub fn v_row_u8(ring: &[i16], offsets: &[usize], q: &[i16], out: &mut [u8]) {
         "taps and rows differ"
     );
     let full = n / L * L;
-    assert!(
-        offsets.iter().all(|&o| o + full <= ring.len()),
-        "ring row too short"
-    );
+    super::check_ring_rows(ring, offsets, full);
     let mut i = 0;
     while i + L <= n {
         let x = v_block_u8(ring, offsets, q, i);
@@ -153,10 +150,7 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
         !c.len().is_multiple_of(2) && offsets.len() == c.len(),
         "taps and rows differ"
     );
-    assert!(
-        offsets.iter().all(|&o| o + n <= ring.len()),
-        "ring row too short"
-    );
+    super::check_ring_rows(ring, offsets, n);
     let mut i = 0;
     while i + L <= n {
         // SAFETY: offsets[j] + i + 8 <= offsets[j] + n <= ring.len() (asserted).
@@ -188,10 +182,7 @@ pub fn v_row_f32_2(ring: &[f32], offsets: &[usize], c: &[f32], a: &mut [f32], b:
         !c.len().is_multiple_of(2) && offsets.len() == c.len() + 1 && b.len() == n,
         "taps and rows differ"
     );
-    assert!(
-        offsets.iter().all(|&o| o + n <= ring.len()),
-        "ring row too short"
-    );
+    super::check_ring_rows(ring, offsets, n);
     let mut i = 0;
     // Two column vectors per step share each tap's broadcast and row offset (the same
     // operations in the same order per output as the one-vector loop below).
@@ -298,16 +289,11 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
         "taps and rows differ"
     );
     let full = n / L * L;
-    assert!(
-        offsets.iter().all(|&o| o + full <= ring.len()),
-        "ring row too short"
-    );
     let mut taps = [_mm256_setzero_si256(); 16];
     for d in 0..=R {
         taps[d] = _mm256_set1_epi16(t[d]);
     }
-    let rows: [*const i16; 31] =
-        std::array::from_fn(|k| ring.as_ptr().wrapping_add(offsets[k.min(2 * R)]));
+    let rows: [*const i16; 31] = super::ring_rows(ring, offsets, full);
     let half = _mm256_set1_epi16(32);
     let mut i = 0;
     while i + L <= n {
@@ -354,16 +340,11 @@ fn v_fast2<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], a: &mut [
         "taps and rows differ"
     );
     let full = n / L * L;
-    assert!(
-        offsets.iter().all(|&o| o + full <= ring.len()),
-        "ring row too short"
-    );
     let mut taps = [_mm256_setzero_si256(); 16];
     for d in 0..=R {
         taps[d] = _mm256_set1_epi16(t[d]);
     }
-    let rows: [*const i16; 32] =
-        std::array::from_fn(|k| ring.as_ptr().wrapping_add(offsets[k.min(2 * R + 1)]));
+    let rows: [*const i16; 32] = super::ring_rows(ring, offsets, full);
     let half = _mm256_set1_epi16(32);
     let narrow = |x: __m256i, y: __m256i| {
         let x = _mm256_srai_epi16::<6>(_mm256_add_epi16(x, half));

@@ -71,10 +71,7 @@ pub fn v_row_u8(ring: &[i16], offsets: &[usize], q: &[i16], out: &mut [u8]) {
         "taps and rows differ"
     );
     let full = n / L * L;
-    assert!(
-        offsets.iter().all(|&o| o + full <= ring.len()),
-        "ring row too short"
-    );
+    super::check_ring_rows(ring, offsets, full);
     // packus interleaves 128-bit blocks of its two inputs; this puts them back in order.
     let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
     let mut i = 0;
@@ -181,10 +178,7 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
         !c.len().is_multiple_of(2) && offsets.len() == c.len(),
         "taps and rows differ"
     );
-    assert!(
-        offsets.iter().all(|&o| o + n <= ring.len()),
-        "ring row too short"
-    );
+    super::check_ring_rows(ring, offsets, n);
     let mut i = 0;
     while i + L <= n {
         // SAFETY: offsets[j] + i + 16 <= offsets[j] + n <= ring.len() (asserted).
@@ -216,13 +210,10 @@ pub fn v_row_f32_2(ring: &[f32], offsets: &[usize], c: &[f32], a: &mut [f32], b:
         !c.len().is_multiple_of(2) && offsets.len() == c.len() + 1 && b.len() == n,
         "taps and rows differ"
     );
-    assert!(
-        offsets.iter().all(|&o| o + n <= ring.len()),
-        "ring row too short"
-    );
     if r <= 15 {
         return super::with_radius!(r, R => v_f32_2_unrolled::<R>(ring, offsets, c, a, b));
     }
+    super::check_ring_rows(ring, offsets, n);
     let mut i = 0;
     while i + L <= n {
         // SAFETY: offsets[j] + i + 16 <= offsets[j] + n <= ring.len() (asserted); the
@@ -266,13 +257,12 @@ fn v_f32_2_unrolled<const R: usize>(
 ) {
     const L: usize = 16;
     let n = a.len();
-    // The caller asserted the taps, the rows and that every row holds `n` values.
+    // The caller asserted the taps and the rows; `ring_rows` checks their lengths.
     let mut taps = [_mm512_setzero_ps(); 16];
     for d in 0..=R {
         taps[d] = _mm512_set1_ps(c[R - d]);
     }
-    let rows: [*const f32; 32] =
-        std::array::from_fn(|k| ring.as_ptr().wrapping_add(offsets[k.min(2 * R + 1)]));
+    let rows: [*const f32; 32] = super::ring_rows(ring, offsets, n);
     let mut i = 0;
     while i + L <= n {
         // SAFETY: rows[k] + i + 16 <= ring start + offsets[k] + n <= ring end (asserted by
@@ -355,16 +345,11 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
         "taps and rows differ"
     );
     let full = n / L * L;
-    assert!(
-        offsets.iter().all(|&o| o + full <= ring.len()),
-        "ring row too short"
-    );
     let mut taps = [_mm512_setzero_si512(); 16];
     for d in 0..=R {
         taps[d] = _mm512_set1_epi16(t[d]);
     }
-    let rows: [*const i16; 31] =
-        std::array::from_fn(|k| ring.as_ptr().wrapping_add(offsets[k.min(2 * R)]));
+    let rows: [*const i16; 31] = super::ring_rows(ring, offsets, full);
     let half = _mm512_set1_epi16(32);
     let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
     let mut i = 0;
@@ -412,16 +397,11 @@ fn v_fast2<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], a: &mut [
         "taps and rows differ"
     );
     let full = n / L * L;
-    assert!(
-        offsets.iter().all(|&o| o + full <= ring.len()),
-        "ring row too short"
-    );
     let mut taps = [_mm512_setzero_si512(); 16];
     for d in 0..=R {
         taps[d] = _mm512_set1_epi16(t[d]);
     }
-    let rows: [*const i16; 32] =
-        std::array::from_fn(|k| ring.as_ptr().wrapping_add(offsets[k.min(2 * R + 1)]));
+    let rows: [*const i16; 32] = super::ring_rows(ring, offsets, full);
     let half = _mm512_set1_epi16(32);
     let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
     let narrow = |x: __m512i, y: __m512i| {

@@ -139,6 +139,33 @@ macro_rules! with_radius {
 }
 pub(crate) use with_radius;
 
+/// Checks that `len` values from every ring row offset lie inside `ring`: the one bounds
+/// check that makes a vertical pass's unchecked loads sound (loads at `offset + i` for
+/// `i + lanes <= len`).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn check_ring_rows<T>(ring: &[T], offsets: &[usize], len: usize) {
+    assert!(
+        offsets
+            .iter()
+            .all(|&o| o.checked_add(len).is_some_and(|end| end <= ring.len())),
+        "ring row too short"
+    );
+}
+
+/// The rows an unrolled vertical pass reads, as pointers into `ring`, after
+/// [`check_ring_rows`]; slots past `offsets.len()` repeat the last row (an unrolled
+/// pass may name them without reading them).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn ring_rows<T, const N: usize>(ring: &[T], offsets: &[usize], len: usize) -> [*const T; N] {
+    assert!(
+        !offsets.is_empty() && offsets.len() <= N,
+        "taps and rows differ"
+    );
+    check_ring_rows(ring, offsets, len);
+    let last = offsets.len() - 1;
+    std::array::from_fn(|k| ring.as_ptr().wrapping_add(offsets[k.min(last)]))
+}
+
 /// Largest kernel (per axis) of the 16-bit u8 path; its error bound stays below 1 up to here.
 pub const FAST_MAX_KSIZE: usize = 31;
 

@@ -35,10 +35,7 @@ pub fn v_row_u8(ring: &[i16], offsets: &[usize], q: &[i16], out: &mut [u8]) {
     let n = out.len();
     assert!(offsets.len() == q.len(), "taps and rows differ");
     let full = n / L * L;
-    assert!(
-        offsets.iter().all(|&o| o + full <= ring.len()),
-        "ring row too short"
-    );
+    super::check_ring_rows(ring, offsets, full);
     let mut i = 0;
     while i + L <= n {
         let (mut lo, mut hi) = (vdupq_n_s32(0), vdupq_n_s32(0));
@@ -93,10 +90,7 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
         !c.len().is_multiple_of(2) && offsets.len() == c.len(),
         "taps and rows differ"
     );
-    assert!(
-        offsets.iter().all(|&o| o + n <= ring.len()),
-        "ring row too short"
-    );
+    super::check_ring_rows(ring, offsets, n);
     let mut i = 0;
     while i + L <= n {
         // SAFETY: offsets[j] + i + 4 <= offsets[j] + n <= ring.len() (asserted).
@@ -124,10 +118,7 @@ pub fn v_row_f32_2(ring: &[f32], offsets: &[usize], c: &[f32], a: &mut [f32], b:
         !c.len().is_multiple_of(2) && offsets.len() == c.len() + 1 && b.len() == n,
         "taps and rows differ"
     );
-    assert!(
-        offsets.iter().all(|&o| o + n <= ring.len()),
-        "ring row too short"
-    );
+    super::check_ring_rows(ring, offsets, n);
     let mut i = 0;
     while i + L <= n {
         // SAFETY: offsets[j] + i + 4 <= offsets[j] + n <= ring.len() (asserted); the
@@ -203,12 +194,7 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
         "taps and rows differ"
     );
     let full = n / L * L;
-    assert!(
-        offsets.iter().all(|&o| o + full <= ring.len()),
-        "ring row too short"
-    );
-    let rows: [*const i16; 31] =
-        std::array::from_fn(|k| ring.as_ptr().wrapping_add(offsets[k.min(2 * R)]));
+    let rows: [*const i16; 31] = super::ring_rows(ring, offsets, full);
     let mut i = 0;
     while i + L <= n {
         // SAFETY: rows[k] + i + 8 <= ring start + offsets[k] + full <= ring end (asserted).
@@ -246,12 +232,7 @@ fn v_fast2<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], a: &mut [
         "taps and rows differ"
     );
     let full = n / L * L;
-    assert!(
-        offsets.iter().all(|&o| o + full <= ring.len()),
-        "ring row too short"
-    );
-    let rows: [*const i16; 32] =
-        std::array::from_fn(|k| ring.as_ptr().wrapping_add(offsets[k.min(2 * R + 1)]));
+    let rows: [*const i16; 32] = super::ring_rows(ring, offsets, full);
     let narrow = |x: int16x8_t| vqmovun_s16(vshrq_n_s16::<6>(vaddq_s16(x, vdupq_n_s16(32))));
     let mut i = 0;
     while i + L <= n {
