@@ -12,7 +12,7 @@ use frameline::kernels::integral::{
 };
 use frameline::kernels::localstats::{LocalStats, LocalThreshold};
 use frameline::testing::{random_image, random_u8};
-use frameline::{DType, Error, Image, ImageView};
+use frameline::{DType, Error, Image, ImageView, SimdLevel};
 
 /// Brute-force window sums of `f(pixel)` (OpenCV anchor: extra row/column above/left).
 fn brute(
@@ -425,5 +425,36 @@ fn local_std_beyond_f32_variance() {
             );
         }
         assert!(beyond > 0, "the image must have variances beyond f32");
+    }
+}
+
+/// The banded integral (column sums, then each band from its first row) on several
+/// threads equals the one-thread integral on every level: bands of a single row at the
+/// end, a one-pixel-wide image, a strided source.
+#[test]
+fn integral_on_threads_equals_one_thread() {
+    let (big, x0, y0) = embedded_u8(1203, 517, 5);
+    let strided = big.as_view().sub_view(x0, y0, 1203, 517).unwrap();
+    let plain: Vec<Image<u8>> = [(2048, 128), (4096, 65), (2000, 129), (1, 300_000)]
+        .iter()
+        .map(|&(w, h)| random_u8(w, h, (w + h) as u64).unwrap())
+        .collect();
+    let sources: Vec<ImageView<'_, u8>> = std::iter::once(strided)
+        .chain(plain.iter().map(|i| i.as_view()))
+        .collect();
+    for src in sources {
+        let (w, h) = src.size();
+        let mut want = Image::<u32>::new(w + 1, h + 1).unwrap();
+        pool(1)
+            .install(|| integral_u8_at(SimdLevel::Scalar, &src, &mut want.as_view_mut()).unwrap());
+        for threads in [2, 3, 8] {
+            for level in levels() {
+                let mut got = Image::<u32>::new(w + 1, h + 1).unwrap();
+                got.as_view_mut().fill(7);
+                pool(threads)
+                    .install(|| integral_u8_at(level, &src, &mut got.as_view_mut()).unwrap());
+                assert!(got == want, "{level} {threads} threads {w}x{h}");
+            }
+        }
     }
 }
