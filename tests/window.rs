@@ -109,7 +109,8 @@ fn box_u8_sums_are_exact_and_means_round_like_opencv() {
 #[test]
 fn box_f32_and_local_stats_match_f64_references() {
     for border in BORDERS {
-        for (w, h) in [(1, 1), (5, 3), (40, 9), (67, 70)] {
+        // 1100 wide: several chunks of window sums per row.
+        for (w, h) in [(1, 1), (5, 3), (40, 9), (67, 70), (1100, 4)] {
             for k in [1, 3, 6, 7, 25] {
                 let img = random_image(DType::F32, w, h, (w + k) as u64).unwrap();
                 let src = img.as_view().typed::<f32>().unwrap();
@@ -162,50 +163,57 @@ fn box_f32_and_local_stats_match_f64_references() {
 
 #[test]
 fn u8_stats_and_binary_thresholds() {
-    let (w, h) = (61, 23);
-    let src = random_u8(w, h, 12).unwrap();
-    let px = |x: usize, y: usize| f64::from(src.get(x, y).unwrap());
-    for k in [3, 15, 25] {
-        let border = Border::Reflect101;
-        let s1 = brute(w, h, k, k, border, &px, 0.0);
-        let s2 = brute(w, h, k, k, border, &|x, y| px(x, y) * px(x, y), 0.0);
-        let n = (k * k) as f64;
-        for method in [
-            LocalThreshold::Mean { c: 5.0 },
-            LocalThreshold::Niblack { k: -0.2 },
-            LocalThreshold::Sauvola { k: 0.5, r: 128.0 },
-        ] {
-            for level in levels() {
-                let mut stats = LocalStats::new(k, border).unwrap();
-                let mut bin = Image::<u8>::new(w, h).unwrap();
-                stats
-                    .adaptive_threshold_at(level, &src.as_view(), &mut bin.as_view_mut(), method)
-                    .unwrap();
-                let mut map = Image::<f32>::new(w, h).unwrap();
-                stats
-                    .threshold_map_at(level, &src.as_view(), &mut map.as_view_mut(), method)
-                    .unwrap();
-                for i in 0..w * h {
-                    let (x, y) = (i % w, i / w);
-                    let m = s1[i] / n;
-                    let sd = (s2[i] / n - m * m).max(0.0).sqrt();
-                    let t = match method {
-                        LocalThreshold::Mean { c } => m - c,
-                        LocalThreshold::Niblack { k } => m + k * sd,
-                        LocalThreshold::Sauvola { k, r } => m * (1.0 + k * (sd / r - 1.0)),
-                    };
-                    assert!(
-                        (f64::from(map.get(x, y).unwrap()) - t).abs() < 1e-3,
-                        "{level} {method:?} map"
-                    );
-                    // Pixels within round-off of their threshold may fall either way.
-                    if (px(x, y) - t).abs() > 1e-6 {
-                        let want = if px(x, y) > t { 255 } else { 0 };
-                        assert_eq!(
-                            bin.get(x, y).unwrap(),
-                            want,
-                            "{level} {method:?} k{k} ({x},{y})"
+    // 1100 wide: several chunks of window sums per row.
+    for (w, h) in [(61, 23), (1100, 3)] {
+        let src = random_u8(w, h, 12).unwrap();
+        let px = |x: usize, y: usize| f64::from(src.get(x, y).unwrap());
+        for k in [3, 15, 25] {
+            let border = Border::Reflect101;
+            let s1 = brute(w, h, k, k, border, &px, 0.0);
+            let s2 = brute(w, h, k, k, border, &|x, y| px(x, y) * px(x, y), 0.0);
+            let n = (k * k) as f64;
+            for method in [
+                LocalThreshold::Mean { c: 5.0 },
+                LocalThreshold::Niblack { k: -0.2 },
+                LocalThreshold::Sauvola { k: 0.5, r: 128.0 },
+            ] {
+                for level in levels() {
+                    let mut stats = LocalStats::new(k, border).unwrap();
+                    let mut bin = Image::<u8>::new(w, h).unwrap();
+                    stats
+                        .adaptive_threshold_at(
+                            level,
+                            &src.as_view(),
+                            &mut bin.as_view_mut(),
+                            method,
+                        )
+                        .unwrap();
+                    let mut map = Image::<f32>::new(w, h).unwrap();
+                    stats
+                        .threshold_map_at(level, &src.as_view(), &mut map.as_view_mut(), method)
+                        .unwrap();
+                    for i in 0..w * h {
+                        let (x, y) = (i % w, i / w);
+                        let m = s1[i] / n;
+                        let sd = (s2[i] / n - m * m).max(0.0).sqrt();
+                        let t = match method {
+                            LocalThreshold::Mean { c } => m - c,
+                            LocalThreshold::Niblack { k } => m + k * sd,
+                            LocalThreshold::Sauvola { k, r } => m * (1.0 + k * (sd / r - 1.0)),
+                        };
+                        assert!(
+                            (f64::from(map.get(x, y).unwrap()) - t).abs() < 1e-3,
+                            "{level} {method:?} map"
                         );
+                        // Pixels within round-off of their threshold may fall either way.
+                        if (px(x, y) - t).abs() > 1e-6 {
+                            let want = if px(x, y) > t { 255 } else { 0 };
+                            assert_eq!(
+                                bin.get(x, y).unwrap(),
+                                want,
+                                "{level} {method:?} k{k} ({x},{y})"
+                            );
+                        }
                     }
                 }
             }

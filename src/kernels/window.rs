@@ -586,7 +586,33 @@ fn band_sums_columns_first<P: WindowPixel, D: Pixel>(
                 }
             }
         }
-        (k.h_sums_of_cols)(level, col, col_sq, win.kx, sums, sums_sq);
-        emit(sums, sums_sq, src.row(y), band.row_mut(row));
+        // Chunk by chunk, so `emit` reads the window sums while they are still in L1
+        // (a 4K row of f64 sums and one of sums of squares are 60 KB).
+        let (src_row, out_row) = (src.row(y), band.row_mut(row));
+        for x in (0..w).step_by(EMIT_CHUNK) {
+            let n = EMIT_CHUNK.min(w - x);
+            let cols = x..x + n + win.kx - 1;
+            let (s, q) = (&mut sums[..n], squares_part(sums_sq, ..n));
+            (k.h_sums_of_cols)(
+                level,
+                &col[cols.clone()],
+                squares_part(col_sq, cols),
+                win.kx,
+                s,
+                q,
+            );
+            emit(s, q, &src_row[x..x + n], &mut out_row[x..x + n]);
+        }
     }
+}
+
+/// Outputs per `emit` call of the columns-first path.
+const EMIT_CHUNK: usize = 512;
+
+/// `v[range]`, or `v` itself when it is empty (no sums of squares wanted).
+fn squares_part<A, R: std::slice::SliceIndex<[A], Output = [A]>>(
+    v: &mut [A],
+    range: R,
+) -> &mut [A] {
+    if v.is_empty() { v } else { &mut v[range] }
 }
