@@ -97,12 +97,22 @@ macro_rules! stats_rows {
                 // vectorizer computes the slow f64 root for every pixel.
                 let f32_max = f64::from(f32::MAX);
                 let mut huge = false;
-                for i in 0..n {
-                    let m = s1[i] as f64 * inv;
-                    let var = s2[i] as f64 * inv - m * m;
-                    huge |= var >= f32_max;
-                    let sd = if var <= 0.0 { 0.0 } else { f64::from((var as f32).sqrt()) };
-                    out[i] = (a * m + b * sd + c * m * sd) as f32;
+                if let LocalStat::Std = what {
+                    // a·m + b·s + c·m·s with (0, 1, 0) is s itself: no round trip to f64.
+                    for i in 0..n {
+                        let m = s1[i] as f64 * inv;
+                        let var = s2[i] as f64 * inv - m * m;
+                        huge |= var >= f32_max;
+                        out[i] = if var <= 0.0 { 0.0 } else { (var as f32).sqrt() };
+                    }
+                } else {
+                    for i in 0..n {
+                        let m = s1[i] as f64 * inv;
+                        let var = s2[i] as f64 * inv - m * m;
+                        huge |= var >= f32_max;
+                        let sd = if var <= 0.0 { 0.0 } else { f64::from((var as f32).sqrt()) };
+                        out[i] = (a * m + b * sd + c * m * sd) as f32;
+                    }
                 }
                 if huge {
                     for i in 0..n {
