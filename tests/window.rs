@@ -53,7 +53,16 @@ const BORDERS: [Border; 3] = [
 #[test]
 fn box_u8_sums_are_exact_and_means_round_like_opencv() {
     for border in BORDERS {
-        for (w, h) in [(1, 1), (1, 7), (7, 1), (3, 2), (37, 11), (130, 5)] {
+        // 1100 wide: several chunks of window sums per row (narrow windows above 257 px).
+        for (w, h) in [
+            (1, 1),
+            (1, 7),
+            (7, 1),
+            (3, 2),
+            (37, 11),
+            (130, 5),
+            (1100, 3),
+        ] {
             // Areas up to 257 take the 16-bit path, larger ones the 32-bit path.
             for (kx, ky) in [
                 (1, 1),
@@ -65,6 +74,8 @@ fn box_u8_sums_are_exact_and_means_round_like_opencv() {
                 (257, 1),
                 (17, 17),
                 (31, 9),
+                (16, 20),
+                (4, 70),
             ] {
                 let src = random_u8(w, h, (w * h + kx) as u64).unwrap();
                 let sums = brute(
@@ -393,12 +404,13 @@ fn box_u8_small_path_at_its_sum_limits() {
 /// rest of the row the f32 one; both match the float64 reference on every level.
 #[test]
 fn local_std_beyond_f32_variance() {
-    let (w, h, k) = (45, 6, 3);
+    // Huge values in a later chunk of window sums (x >= 512) and in every other row.
+    let (w, h, k) = (700, 6, 3);
     let mut img = Image::<f32>::new(w, h).unwrap();
     for y in 0..h {
         for x in 0..w {
             // A band of huge values in the middle of each row, ordinary pixels around it.
-            let v = if (18..24).contains(&x) {
+            let v = if (600..606).contains(&x) && y % 2 == 0 {
                 if (x + y) % 2 == 0 { 3e20 } else { -1e20 }
             } else {
                 ((x * 7 + y * 13) % 256) as f32
@@ -413,11 +425,22 @@ fn local_std_beyond_f32_variance() {
     let s2 = brute(w, h, k, k, border, &|x, y| px(x, y) * px(x, y), 0.0);
     let n = (k * k) as f64;
     for level in levels() {
+        let mut stats = LocalStats::new(k, border).unwrap();
         let mut sd = Image::<f32>::new(w, h).unwrap();
-        LocalStats::new(k, border)
-            .unwrap()
-            .std_at(level, &src, &mut sd.as_view_mut())
-            .unwrap();
+        stats.std_at(level, &src, &mut sd.as_view_mut()).unwrap();
+        let (niblack, sauvola) = (
+            LocalThreshold::Niblack { k: -0.2 },
+            LocalThreshold::Sauvola { k: 0.5, r: 128.0 },
+        );
+        let mut maps = [
+            Image::<f32>::new(w, h).unwrap(),
+            Image::<f32>::new(w, h).unwrap(),
+        ];
+        for (map, t) in maps.iter_mut().zip([niblack, sauvola]) {
+            stats
+                .threshold_map_at(level, &src, &mut map.as_view_mut(), t)
+                .unwrap();
+        }
         let mut beyond = 0;
         for i in 0..w * h {
             let (x, y) = (i % w, i / w);
@@ -431,6 +454,20 @@ fn local_std_beyond_f32_variance() {
                 (got - want).abs() <= 1e-3 * want.max(1.0),
                 "{level} ({x},{y}): {got} vs {want}"
             );
+            let close =
+                |got: f32, want: f64| (f64::from(got) - want).abs() <= 1e-3 * want.abs().max(1.0);
+            let want_niblack = m - 0.2 * want;
+            let got = maps[0].get(x, y).unwrap();
+            assert!(
+                close(got, want_niblack),
+                "{level} ({x},{y}) niblack {got} vs {want_niblack}"
+            );
+            let want_sauvola = m * (1.0 + 0.5 * (want / 128.0 - 1.0));
+            let got = maps[1].get(x, y).unwrap();
+            assert!(
+                close(got, want_sauvola),
+                "{level} ({x},{y}) sauvola {got} vs {want_sauvola}"
+            );
         }
         assert!(beyond > 0, "the image must have variances beyond f32");
     }
@@ -443,10 +480,16 @@ fn local_std_beyond_f32_variance() {
 fn integral_on_threads_equals_one_thread() {
     let (big, x0, y0) = embedded_u8(1203, 517, 5);
     let strided = big.as_view().sub_view(x0, y0, 1203, 517).unwrap();
-    let plain: Vec<Image<u8>> = [(2048, 128), (4096, 65), (2000, 129), (1, 300_000)]
-        .iter()
-        .map(|&(w, h)| random_u8(w, h, (w + h) as u64).unwrap())
-        .collect();
+    let plain: Vec<Image<u8>> = [
+        (2048, 128),
+        (4096, 65),
+        (4096, 64),
+        (2048, 129),
+        (1, 300_000),
+    ]
+    .iter()
+    .map(|&(w, h)| random_u8(w, h, (w + h) as u64).unwrap())
+    .collect();
     let sources: Vec<ImageView<'_, u8>> = std::iter::once(strided)
         .chain(plain.iter().map(|i| i.as_view()))
         .collect();
@@ -457,11 +500,29 @@ fn integral_on_threads_equals_one_thread() {
             .install(|| integral_u8_at(SimdLevel::Scalar, &src, &mut want.as_view_mut()).unwrap());
         for threads in [2, 3, 8] {
             for level in levels() {
-                let mut got = Image::<u32>::new(w + 1, h + 1).unwrap();
-                got.as_view_mut().fill(7);
-                pool(threads)
-                    .install(|| integral_u8_at(level, &src, &mut got.as_view_mut()).unwrap());
-                assert!(got == want, "{level} {threads} threads {w}x{h}");
+                // Into a strided view of a wider image, whose other values stay.
+                let mut big = Image::<u32>::new(w + 4, h + 2).unwrap();
+                big.as_view_mut().fill(7);
+                {
+                    let mut whole = big.as_view_mut();
+                    let mut got = whole.sub_view_mut(3, 1, w + 1, h + 1).unwrap();
+                    pool(threads).install(|| integral_u8_at(level, &src, &mut got).unwrap());
+                }
+                let what = format!("{level} {threads} threads {w}x{h}");
+                for (y, row) in big.as_view().rows().enumerate() {
+                    if (1..=h + 1).contains(&y) {
+                        assert!(
+                            row[3..w + 4] == *want.as_view().row(y - 1),
+                            "{what} row {y}"
+                        );
+                        assert!(
+                            row[..3].iter().chain(&row[w + 4..]).all(|&v| v == 7),
+                            "{what}: written outside the view"
+                        );
+                    } else {
+                        assert!(row.iter().all(|&v| v == 7), "{what}: written outside");
+                    }
+                }
             }
         }
     }

@@ -3,8 +3,9 @@
 //! Var = E[x²] − E[x]² (negatives from round-off clamped to 0), Niblack and Sauvola
 //! threshold maps, and an adaptive threshold that writes the binary image directly.
 //!
-//! Sums are exact for u8 (u32) and f64 for f32; the per-pixel arithmetic is f64, so the
-//! cancellation in E[x²] − E[x]² costs nothing visible in the f32 result.
+//! Sums are exact for u8 (u32) and f64 for f32; the variance E[x²] − E[x]² is taken in
+//! f64, so its cancellation costs nothing visible in the f32 result, and its root in f32
+//! (f64 beyond f32's range).
 
 use crate::image::{ImageView, ImageViewMut, Pixel, check_same_size};
 use crate::kernels::border::Border;

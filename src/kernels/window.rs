@@ -318,7 +318,7 @@ impl WindowPixel for f32 {
 /// Scratch of one band. Wide windows: a padded row, rings of horizontal sums (and of
 /// squares), column sums. Narrow windows (columns first): `padded` holds a row of the
 /// border constant and a staging copy of the entering row, `col`/`col_sq` the column
-/// sums padded by the border at both ends, `ring`/`ring_sq` one row of window sums.
+/// sums padded by the border at both ends, `ring`/`ring_sq` one chunk of window sums.
 #[derive(Debug, Default)]
 pub struct WindowScratch<P, A> {
     padded: Vec<P>,
@@ -336,10 +336,11 @@ impl<P: Copy + Default, A: Copy + Default> WindowScratch<P, A> {
         self.padded.resize(w + kx - 1, P::default());
         if kx <= DIRECT_MAX_K {
             // Columns first: a constant row and a staging row, padded column sums, and
-            // one row of window sums.
+            // one chunk of window sums.
+            let chunk = w.min(EMIT_CHUNK);
             self.padded.resize(2 * w, P::default());
-            self.ring.resize(w, A::default());
-            self.ring_sq.resize(sq * w, A::default());
+            self.ring.resize(chunk, A::default());
+            self.ring_sq.resize(sq * chunk, A::default());
             self.col.resize(w + kx - 1, A::default());
             self.col_sq.resize(sq * (w + kx - 1), A::default());
         } else {
@@ -367,8 +368,10 @@ pub(crate) struct Window {
     pub squares: bool,
 }
 
-/// What one output row gets: column sums (and sums of squares, or an empty slice) over
-/// the window centred on each pixel, and the source row itself.
+/// What a run of output pixels gets: window sums (and sums of squares, or an empty
+/// slice) over the window centred on each pixel, and the source pixels themselves; a
+/// whole row, or (narrow windows) a chunk of one, so an `emit` must not depend on where
+/// in the row its slices start.
 pub(crate) type Emit<'a, P, D> =
     &'a (dyn Fn(&[<P as WindowPixel>::Acc], &[<P as WindowPixel>::Acc], &[P], &mut [D]) + Sync);
 

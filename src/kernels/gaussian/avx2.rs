@@ -293,7 +293,7 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
     for d in 0..=R {
         taps[d] = _mm256_set1_epi16(t[d]);
     }
-    let rows: [*const i16; 31] = super::ring_rows(ring, offsets, full);
+    let rows: [*const i16; 31] = super::ring_row_ptrs(ring, offsets, full);
     let half = _mm256_set1_epi16(32);
     let mut i = 0;
     while i + L <= n {
@@ -344,7 +344,7 @@ fn v_fast2<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], a: &mut [
     for d in 0..=R {
         taps[d] = _mm256_set1_epi16(t[d]);
     }
-    let rows: [*const i16; 32] = super::ring_rows(ring, offsets, full);
+    let rows: [*const i16; 32] = super::ring_row_ptrs(ring, offsets, full);
     let half = _mm256_set1_epi16(32);
     let narrow = |x: __m256i, y: __m256i| {
         let x = _mm256_srai_epi16::<6>(_mm256_add_epi16(x, half));

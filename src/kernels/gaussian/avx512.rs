@@ -257,16 +257,16 @@ fn v_f32_2_unrolled<const R: usize>(
 ) {
     const L: usize = 16;
     let n = a.len();
-    // The caller asserted the taps and the rows; `ring_rows` checks their lengths.
+    // The caller asserted the taps and the rows; `ring_row_ptrs` checks their lengths.
     let mut taps = [_mm512_setzero_ps(); 16];
     for d in 0..=R {
         taps[d] = _mm512_set1_ps(c[R - d]);
     }
-    let rows: [*const f32; 32] = super::ring_rows(ring, offsets, n);
+    let rows: [*const f32; 32] = super::ring_row_ptrs(ring, offsets, n);
     let mut i = 0;
     while i + L <= n {
         // SAFETY: rows[k] + i + 16 <= ring start + offsets[k] + n <= ring end (asserted by
-        // the caller); the stores write a[i..i + 16] and b[i..i + 16] with i + 16 <= n.
+        // `ring_row_ptrs`); the stores write a[i..i + 16] and b[i..i + 16] with i + 16 <= n.
         unsafe {
             let at = |k: usize| _mm512_loadu_ps(rows[k].add(i));
             let mut acc_a = _mm512_mul_ps(taps[0], at(R));
@@ -349,7 +349,7 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
     for d in 0..=R {
         taps[d] = _mm512_set1_epi16(t[d]);
     }
-    let rows: [*const i16; 31] = super::ring_rows(ring, offsets, full);
+    let rows: [*const i16; 31] = super::ring_row_ptrs(ring, offsets, full);
     let half = _mm512_set1_epi16(32);
     let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
     let mut i = 0;
@@ -401,7 +401,7 @@ fn v_fast2<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], a: &mut [
     for d in 0..=R {
         taps[d] = _mm512_set1_epi16(t[d]);
     }
-    let rows: [*const i16; 32] = super::ring_rows(ring, offsets, full);
+    let rows: [*const i16; 32] = super::ring_row_ptrs(ring, offsets, full);
     let half = _mm512_set1_epi16(32);
     let order = _mm512_set_epi64(7, 5, 3, 1, 6, 4, 2, 0);
     let narrow = |x: __m512i, y: __m512i| {

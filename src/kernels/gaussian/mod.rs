@@ -156,7 +156,7 @@ fn check_ring_rows<T>(ring: &[T], offsets: &[usize], len: usize) {
 /// [`check_ring_rows`]; slots past `offsets.len()` repeat the last row (an unrolled
 /// pass may name them without reading them).
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-fn ring_rows<T, const N: usize>(ring: &[T], offsets: &[usize], len: usize) -> [*const T; N] {
+fn ring_row_ptrs<T, const N: usize>(ring: &[T], offsets: &[usize], len: usize) -> [*const T; N] {
     assert!(
         !offsets.is_empty() && offsets.len() <= N,
         "taps and rows differ"
@@ -899,6 +899,64 @@ mod tests {
                         (bits(&a), bits(&b)),
                         (bits(&a1), bits(&b1)),
                         "f32 {level} r{r} len{len}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A ring row too short for the row length is refused on every level by every
+    /// vertical pass (a panic, never a read past the ring), also at lengths where the
+    /// vector loop covers the whole row and no scalar tail would notice.
+    #[test]
+    fn vertical_passes_refuse_a_ring_row_too_short() {
+        use std::panic::{AssertUnwindSafe, catch_unwind};
+        let refuses = |f: &mut dyn FnMut()| catch_unwind(AssertUnwindSafe(f)).is_err();
+        for level in SimdLevel::supported() {
+            for len in [64, 128] {
+                for r in [1, 3, 16] {
+                    let rows = 2 * r + 2;
+                    // The last row starts one element too late to hold `len` values.
+                    let ring_len = rows * len;
+                    let mut offsets: Vec<usize> = (0..rows).map(|j| j * len).collect();
+                    *offsets.last_mut().unwrap() += 1;
+                    let (one, two) = (&offsets[1..], &offsets[..]);
+                    let ring_f32 = vec![1.0f32; ring_len];
+                    let c = vec![0.1f32; 2 * r + 1];
+                    let (mut a, mut b) = (vec![0f32; len], vec![0f32; len]);
+                    let what = format!("{level} r{r} len{len}");
+                    assert!(
+                        refuses(&mut || dispatch!(level => v_row_f32(&ring_f32, one, &c, &mut a))),
+                        "v_row_f32 {what}"
+                    );
+                    assert!(
+                        refuses(
+                            &mut || dispatch!(level => v_row_f32_2(&ring_f32, two, &c, &mut a, &mut b))
+                        ),
+                        "v_row_f32_2 {what}"
+                    );
+                    let ring_i16 = vec![64i16; ring_len];
+                    let (mut a, mut b) = (vec![0u8; len], vec![0u8; len]);
+                    if r <= 15 {
+                        let t: Vec<i16> = (0..=r).map(|d| 1000 - 10 * d as i16).collect();
+                        assert!(
+                            refuses(
+                                &mut || dispatch!(level => v_row_u8_fast(&ring_i16, one, &t, &mut a))
+                            ),
+                            "v_row_u8_fast {what}"
+                        );
+                        assert!(
+                            refuses(
+                                &mut || dispatch!(level => v_row_u8_fast2(&ring_i16, two, &t, &mut a, &mut b))
+                            ),
+                            "v_row_u8_fast2 {what}"
+                        );
+                    }
+                    // The exact pass takes an even number of rows (pairs of taps).
+                    let q = vec![100i16; 2 * r + 2];
+                    assert!(
+                        refuses(&mut || dispatch!(level => v_row_u8(&ring_i16, two, &q, &mut a))),
+                        "v_row_u8 {what}"
                     );
                 }
             }

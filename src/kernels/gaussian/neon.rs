@@ -194,7 +194,7 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
         "taps and rows differ"
     );
     let full = n / L * L;
-    let rows: [*const i16; 31] = super::ring_rows(ring, offsets, full);
+    let rows: [*const i16; 31] = super::ring_row_ptrs(ring, offsets, full);
     let mut i = 0;
     while i + L <= n {
         // SAFETY: rows[k] + i + 8 <= ring start + offsets[k] + full <= ring end (asserted).
@@ -232,7 +232,7 @@ fn v_fast2<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], a: &mut [
         "taps and rows differ"
     );
     let full = n / L * L;
-    let rows: [*const i16; 32] = super::ring_rows(ring, offsets, full);
+    let rows: [*const i16; 32] = super::ring_row_ptrs(ring, offsets, full);
     let narrow = |x: int16x8_t| vqmovun_s16(vshrq_n_s16::<6>(vaddq_s16(x, vdupq_n_s16(32))));
     let mut i = 0;
     while i + L <= n {

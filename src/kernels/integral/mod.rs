@@ -139,6 +139,7 @@ fn integral_u8_bands(
     dst: &mut ImageViewMut<'_, u32>,
     band_rows: usize,
 ) {
+    debug_assert!(band_rows >= 2, "a band needs a first row and a row of sums");
     let rows = dst.height();
     let bands = rows.div_ceil(band_rows);
     // One (zero-sized, so unallocated) scratch element per band.
