@@ -393,7 +393,10 @@ fn quantize_q15_half(k: &[f64]) -> Option<Vec<i16>> {
 #[derive(Debug, Default)]
 struct Strip<P, M> {
     padded: Vec<P>,
+    /// Ring rows from `ring[ring_start..]`: 64-byte aligned, so full-vector loads of a
+    /// column block never straddle two cache lines.
     ring: Vec<M>,
+    ring_start: usize,
     row_len: usize,
     offsets: Vec<usize>,
 }
@@ -412,7 +415,13 @@ impl<P: Copy + Default, M: Copy + Default> Strip<P, M> {
             row_len
         };
         self.padded.resize(padded_len + SLACK, P::default());
-        self.ring.resize(ring_rows * self.row_len, M::default());
+        self.ring.resize(ring_rows * self.row_len + line, M::default());
+        // `align_offset` may in principle decline; the ring then stays unaligned, which
+        // costs speed, never correctness.
+        self.ring_start = match self.ring.as_ptr().align_offset(64) {
+            o if o < line => o,
+            _ => 0,
+        };
         self.offsets.resize(offsets, 0);
     }
 }
@@ -801,9 +810,11 @@ fn blur_band<S: Pixel, P: Copy + Default, M: Copy + Default, D: Pixel>(
     let Strip {
         padded,
         ring,
+        ring_start,
         offsets,
         ..
     } = strip;
+    let ring = &mut ring[*ring_start..];
     let height = band.height();
     for x0 in (0..w).step_by(tile) {
         let tw = tile.min(w - x0);
