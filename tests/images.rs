@@ -50,6 +50,29 @@ fn view_constructors_validate_layout() {
 }
 
 #[test]
+fn consecutive_rows_are_writable_together_and_checked() {
+    // Stride 5, width 3, and an unpadded last row: 4 rows in 5 * 3 + 3 elements.
+    let mut data = vec![0u8; 18];
+    let mut v = ImageViewMut::new(&mut data, 3, 4, 5).unwrap();
+    for (m, row) in v.consecutive_rows_mut::<3>(1).into_iter().enumerate() {
+        assert_eq!(row.len(), 3);
+        row.fill(m as u8 + 1);
+    }
+    let [last] = v.consecutive_rows_mut::<1>(3);
+    last.fill(9);
+    let rows: Vec<Vec<u8>> = v.as_view().rows().map(<[u8]>::to_vec).collect();
+    assert_eq!(rows, [[0, 0, 0], [1, 1, 1], [2, 2, 2], [9, 9, 9]]);
+    assert_eq!(data[3..5], [0, 0], "padding untouched");
+    let mut v = ImageViewMut::new(&mut data, 3, 4, 5).unwrap();
+    for (y, what) in [(2, "past the end"), (usize::MAX, "overflowing")] {
+        let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            v.consecutive_rows_mut::<3>(y);
+        }));
+        assert!(refused.is_err(), "{what}");
+    }
+}
+
+#[test]
 fn sub_views_share_pixels_and_check_bounds() {
     let img = Image::from_fn(8, 6, |x, y| (y * 8 + x) as u16).unwrap();
     let v = img.as_view();

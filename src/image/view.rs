@@ -205,6 +205,24 @@ impl<'a, T: Pixel> ImageViewMut<'a, T> {
         (&mut upper[..self.width], &mut lower[..self.width])
     }
 
+    /// Rows `y .. y + N`, all writable. Panics if `y + N > height`.
+    pub fn consecutive_rows_mut<const N: usize>(&mut self, y: usize) -> [&mut [T]; N] {
+        assert!(
+            N > 0 && y.checked_add(N).is_some_and(|end| end <= self.height),
+            "rows {y}..{y}+{N} out of {} rows",
+            self.height
+        );
+        let (stride, width) = (self.stride, self.width);
+        // The last row may be shorter than the stride but is always at least `width` long.
+        let mut rest = &mut self.data[y * stride..];
+        std::array::from_fn(|_| {
+            let at = stride.min(rest.len());
+            let (row, tail) = std::mem::take(&mut rest).split_at_mut(at);
+            rest = tail;
+            &mut row[..width]
+        })
+    }
+
     /// The rows, writable, top to bottom.
     pub fn rows_mut(&mut self) -> impl ExactSizeIterator<Item = &mut [T]> + DoubleEndedIterator {
         let width = self.width;

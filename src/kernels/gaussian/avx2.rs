@@ -171,6 +171,15 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
     scalar::v_row_f32_from(ring, offsets, c, out, i);
 }
 
+/// [`scalar::v_row_f32_4`]: two two-row passes. Four rows of accumulators, their ring
+/// vectors and the taps do not fit AVX2's 16 registers.
+#[target_feature(enable = "avx2,fma")]
+pub fn v_row_f32_4(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32]; 4]) {
+    let [a, b, d, e] = out;
+    v_row_f32_2(ring, &offsets[..c.len() + 1], c, a, b);
+    v_row_f32_2(ring, &offsets[2..], c, d, e);
+}
+
 /// [`scalar::v_row_f32_2`]: each ring row loaded once for both output rows; per row
 /// the same operations in the same order as [`v_row_f32`], so the same bits.
 #[target_feature(enable = "avx2,fma")]

@@ -291,6 +291,84 @@ fn v_f32_2_unrolled<const R: usize>(
     scalar::v_row_f32_from(ring, &offsets[1..], c, b, i);
 }
 
+/// [`scalar::v_row_f32_4`]: four output rows from `2r + 4` ring rows, each row loaded
+/// once for all four. The vertical pass is bound by reading the ring from L2 (64 bytes
+/// per output pixel with two rows at a time, 34 with four); per row the same operations
+/// in the same order as [`v_row_f32`], so the same bits.
+#[target_feature(enable = "avx512f,avx512bw")]
+pub fn v_row_f32_4(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32]; 4]) {
+    let n = out[0].len();
+    let r = c.len() / 2;
+    assert!(
+        !c.len().is_multiple_of(2)
+            && offsets.len() == c.len() + 3
+            && out.iter().all(|o| o.len() == n),
+        "taps and rows differ"
+    );
+    if r <= 15 {
+        return super::with_radius!(r, R => v_f32_4_unrolled::<R>(ring, offsets, c, out));
+    }
+    let [a, b, d, e] = out;
+    v_row_f32_2(ring, &offsets[..c.len() + 1], c, a, b);
+    v_row_f32_2(ring, &offsets[2..], c, d, e);
+}
+
+/// [`v_row_f32_4`] for radius `R` (at most 15), unrolled: taps in registers. Output row
+/// `m` sums rows (R + m − d, R + m + d), outermost first; each step loads one new lower
+/// and one new upper row and passes the others on.
+// The last unrolled step carries rows no step reads.
+#[allow(unused_assignments)]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+fn v_f32_4_unrolled<const R: usize>(
+    ring: &[f32],
+    offsets: &[usize],
+    c: &[f32],
+    mut out: [&mut [f32]; 4],
+) {
+    const L: usize = 16;
+    let n = out[0].len();
+    // The caller asserted the taps, the rows and the output lengths; `ring_row_ptrs`
+    // checks the rows' lengths.
+    let mut taps = [_mm512_setzero_ps(); 16];
+    for d in 0..=R {
+        taps[d] = _mm512_set1_ps(c[R - d]);
+    }
+    let rows: [*const f32; 34] = super::ring_row_ptrs(ring, offsets, n);
+    let mut i = 0;
+    while i + L <= n {
+        // SAFETY: rows[k] + i + 16 <= ring start + offsets[k] + n <= ring end (asserted by
+        // `ring_row_ptrs`); the stores write out[m][i..i + 16] with i + 16 <= n, the
+        // length of every output row (asserted by the caller).
+        unsafe {
+            let at = |k: usize| _mm512_loadu_ps(rows[k].add(i));
+            let mut acc = [0, 1, 2, 3].map(|m| _mm512_mul_ps(taps[0], at(R + m)));
+            // Lower rows R − d + m (m = 0, 1, 2 carried, 3 loaded per step) and upper rows
+            // R + d + m (m = 1, 2, 3 carried, 0 loaded per step).
+            let (mut lo0, mut lo1, mut lo2) = (at(0), at(1), at(2));
+            let (mut hi1, mut hi2, mut hi3) = (at(2 * R + 1), at(2 * R + 2), at(2 * R + 3));
+            super::for_taps!(R, e => {
+                let d = R + 1 - e;
+                let (lo3, hi0) = (at(R + 3 - d), at(R + d));
+                let t = taps[d];
+                acc[0] = _mm512_fmadd_ps(t, _mm512_add_ps(lo0, hi0), acc[0]);
+                acc[1] = _mm512_fmadd_ps(t, _mm512_add_ps(lo1, hi1), acc[1]);
+                acc[2] = _mm512_fmadd_ps(t, _mm512_add_ps(lo2, hi2), acc[2]);
+                acc[3] = _mm512_fmadd_ps(t, _mm512_add_ps(lo3, hi3), acc[3]);
+                (lo0, lo1, lo2) = (lo1, lo2, lo3);
+                (hi1, hi2, hi3) = (hi0, hi1, hi2);
+            });
+            for (o, v) in out.iter_mut().zip(acc) {
+                _mm512_storeu_ps(o.as_mut_ptr().add(i), v);
+            }
+        }
+        i += L;
+    }
+    for (m, o) in out.into_iter().enumerate() {
+        scalar::v_row_f32_from(ring, &offsets[m..m + 2 * R + 1], c, o, i);
+    }
+}
+
 #[target_feature(enable = "avx512f,avx512bw")]
 pub fn h_row_u8_fast(p: &[u8], t: &[i16], out: &mut [i16]) {
     super::with_radius!(t.len() - 1, R => h_fast::<R>(p, t, out))

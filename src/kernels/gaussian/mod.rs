@@ -415,7 +415,8 @@ impl<P: Copy + Default, M: Copy + Default> Strip<P, M> {
             row_len
         };
         self.padded.resize(padded_len + SLACK, P::default());
-        self.ring.resize(ring_rows * self.row_len + line, M::default());
+        self.ring
+            .resize(ring_rows * self.row_len + line, M::default());
         // `align_offset` may in principle decline; the ring then stays unaligned, which
         // costs speed, never correctness.
         self.ring_start = match self.ring.as_ptr().align_offset(64) {
@@ -572,6 +573,7 @@ impl GaussianBlur {
                         dispatch!(level => v_row_u8_fast2(ring, offsets, ty, a, b));
                     },
                 ),
+                v4: None,
             };
             run(src, dst, &mut self.strips_u8_fast, &passes);
             return Ok(());
@@ -604,6 +606,7 @@ impl GaussianBlur {
                 dispatch!(level => v_row_u8(ring, offsets, qy, out));
             },
             v2: None,
+            v4: None,
         };
         run(src, dst, &mut self.strips_u8, &passes);
         Ok(())
@@ -662,6 +665,9 @@ impl GaussianBlur {
                     dispatch!(level => v_row_f32_2(ring, offsets, cy, a, b));
                 },
             ),
+            v4: Some(&|ring: &[f32], offsets: &[usize], out: [&mut [f32]; 4]| {
+                dispatch!(level => v_row_f32_4(ring, offsets, cy, out));
+            }),
         };
         run(src, dst, &mut self.strips_f32, &passes);
         Ok(())
@@ -697,6 +703,9 @@ type VerticalPass<'a, M, D> = &'a (dyn Fn(&[M], &[usize], &mut [D]) + Sync);
 /// Filters two consecutive output rows from `ky + 1` ring rows (each row read once for
 /// both), with the same bits as two calls of the one-row pass.
 type VerticalPass2<'a, M, D> = &'a (dyn Fn(&[M], &[usize], &mut [D], &mut [D]) + Sync);
+/// Filters four consecutive output rows from `ky + 3` ring rows, with the same bits as
+/// four calls of the one-row pass.
+type VerticalPass4<'a, M, D> = &'a (dyn Fn(&[M], &[usize], [&mut [D]; 4]) + Sync);
 
 /// The two passes of one blur, for the strip driver.
 struct Passes<'a, S, P, M, D> {
@@ -711,12 +720,25 @@ struct Passes<'a, S, P, M, D> {
     v: VerticalPass<'a, M, D>,
     /// The two-row vertical pass, where there is one (it needs `offsets == ky`).
     v2: Option<VerticalPass2<'a, M, D>>,
+    /// The four-row vertical pass, where there is one (it needs a two-row pass too).
+    v4: Option<VerticalPass4<'a, M, D>>,
 }
 
 impl<S, P, M, D> Passes<'_, S, P, M, D> {
-    /// Rows the ring holds: `ky`, one more for the two-row vertical pass.
+    /// Output rows the widest vertical pass makes at once.
+    fn most_rows(&self) -> usize {
+        if self.v4.is_some() {
+            4
+        } else if self.v2.is_some() {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Rows the ring holds: `ky`, and one more per extra row of the widest vertical pass.
     fn ring_rows(&self) -> usize {
-        self.ky + usize::from(self.v2.is_some())
+        self.ky + self.most_rows() - 1
     }
 }
 
@@ -831,13 +853,30 @@ fn blur_band<S: Pixel, P: Copy + Default, M: Copy + Default, D: Pixel>(
         let mut k = 0;
         while k < height {
             let y = (y0 + k) as isize;
-            let pair = passes.v2.filter(|_| k + 1 < height);
-            let last = y + r + isize::from(pair.is_some());
+            let four = passes.v4.filter(|_| k + 3 < height);
+            let pair = passes.v2.filter(|_| four.is_none() && k + 1 < height);
+            let rows = if four.is_some() {
+                4
+            } else if pair.is_some() {
+                2
+            } else {
+                1
+            };
+            let last = y + r + rows - 1;
             while next <= last {
                 fill(ring, padded, next);
                 next += 1;
             }
-            if let Some(v2) = pair {
+            if let Some(v4) = four {
+                for (j, off) in offsets[..ky + 3].iter_mut().enumerate() {
+                    *off = slot(y - r + j as isize);
+                }
+                let out = band
+                    .consecutive_rows_mut::<4>(k)
+                    .map(|row| &mut row[x0..x0 + tw]);
+                v4(ring, &offsets[..ky + 3], out);
+                k += 4;
+            } else if let Some(v2) = pair {
                 for (j, off) in offsets[..ky + 1].iter_mut().enumerate() {
                     *off = slot(y - r + j as isize);
                 }
@@ -879,6 +918,32 @@ mod tests {
         let ring = bytes.as_view().rows().flatten().map(|&b| of(b)).collect();
         let offsets = (0..rows).map(|j| (j * 5 + 3) % rows * row_len).collect();
         (ring, offsets)
+    }
+
+    #[test]
+    fn four_row_vertical_pass_gives_the_one_row_bits_on_every_level() {
+        for level in SimdLevel::supported() {
+            for r in [0, 1, 2, 7, 15, 16] {
+                for len in [1, 15, 16, 17, 33, 100] {
+                    let rows = 2 * r + 4;
+                    let (ring, offsets) = ring_and_offsets(rows, len, |b| f32::from(b) / 7.0);
+                    let c: Vec<f32> = (0..2 * r + 1)
+                        .map(|j| 1.0 / (1.0 + (j as f32 - r as f32).abs()))
+                        .collect();
+                    let mut four = vec![vec![0f32; len]; 4];
+                    let [a, b, d, e] = &mut four[..] else {
+                        unreachable!()
+                    };
+                    dispatch!(level => v_row_f32_4(&ring, &offsets, &c, [a, b, d, e]));
+                    for (m, row) in four.iter().enumerate() {
+                        let mut one = vec![0f32; len];
+                        dispatch!(level => v_row_f32(&ring, &offsets[m..m + 2 * r + 1], &c, &mut one));
+                        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(row), bits(&one), "{level} r{r} len{len} row {m}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
@@ -945,6 +1010,20 @@ mod tests {
                             &mut || dispatch!(level => v_row_f32_2(&ring_f32, two, &c, &mut a, &mut b))
                         ),
                         "v_row_f32_2 {what}"
+                    );
+                    // Four rows: 2r + 4 offsets, the last one element short.
+                    let mut offsets4: Vec<usize> = (0..rows + 2).map(|j| j * len).collect();
+                    *offsets4.last_mut().unwrap() += 1;
+                    let ring4 = vec![1.0f32; (rows + 2) * len];
+                    let mut four = vec![vec![0f32; len]; 4];
+                    assert!(
+                        refuses(&mut || {
+                            let [p, q, s, t] = &mut four[..] else {
+                                unreachable!()
+                            };
+                            dispatch!(level => v_row_f32_4(&ring4, &offsets4, &c, [p, q, s, t]))
+                        }),
+                        "v_row_f32_4 {what}"
                     );
                     let ring_i16 = vec![64i16; ring_len];
                     let (mut a, mut b) = (vec![0u8; len], vec![0u8; len]);

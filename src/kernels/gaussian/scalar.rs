@@ -84,6 +84,15 @@ pub fn v_row_f32_2(ring: &[f32], offsets: &[usize], c: &[f32], a: &mut [f32], b:
     v_row_f32(ring, &offsets[1..], c, b);
 }
 
+/// Four vertical f32 rows at once: row `m` from `offsets[m..m + 2r + 1]` (`2r + 4`
+/// offsets). AVX-512 loads each ring row once for all four; here it is [`v_row_f32_2`]
+/// twice, and every level gives the same bits as its one-row pass.
+pub fn v_row_f32_4(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32]; 4]) {
+    let [a, b, d, e] = out;
+    v_row_f32_2(ring, &offsets[..c.len() + 1], c, a, b);
+    v_row_f32_2(ring, &offsets[2..], c, d, e);
+}
+
 /// `(a·b + 2^14) >> 15`: the rounding high multiply of `vpmulhrsw` / `sqrdmulh`.
 #[inline]
 pub fn mulhrs(a: i16, b: i16) -> i16 {
