@@ -118,9 +118,11 @@ pub fn h_row_f32(p: &[f32], c: &[f32], out: &mut [f32]) {
     scalar::h_row_f32_from(p, c, out, i);
 }
 
-/// [`h_row_f32`] for radius `R` (at most 15), unrolled: the taps stay in registers and
-/// two output vectors are made per step, whose windows share 2R − 15 of their loads.
-/// The same operations in the same order per output as the general loop (same bits).
+/// [`h_row_f32`] for radius `R` (at most 15), unrolled: the taps stay in registers. The
+/// 2R + 1 shifted windows of an output vector are cut from three loaded vectors with
+/// `valignd` (a load at any float offset straddles two cache lines, and 31 of them per
+/// vector made the pass load-bound). The same operations in the same order per output
+/// as the general loop (same bits).
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw")]
 fn h_f32_unrolled<const R: usize>(p: &[f32], c: &[f32], out: &mut [f32]) {
@@ -135,26 +137,38 @@ fn h_f32_unrolled<const R: usize>(p: &[f32], c: &[f32], out: &mut [f32]) {
         taps[d] = _mm512_set1_ps(c[R - d]);
     }
     let mut i = 0;
-    while i + 2 * L <= n {
-        // SAFETY: loads read p[i ..= i + 2R + 31] with i + 32 <= n: below n + 2R <= p.len();
-        // the stores write out[i .. i + 32].
+    // An output vector's windows reach p[i + 2R + 15] < p[i + 48]: three loaded vectors,
+    // or two while 2R + 15 < 32. Two output vectors per step (two independent chains of
+    // multiply-adds) share all but one of them.
+    let loaded = if 2 * R + L < 2 * L { 3 * L } else { 4 * L };
+    while i + 2 * L <= n && i + loaded <= p.len() {
+        // SAFETY: the loads read p[i .. i + loaded] with i + loaded <= p.len(); the
+        // stores write out[i .. i + 32] with i + 32 <= n.
         unsafe {
-            let at = |k: usize| _mm512_loadu_ps(p.as_ptr().add(i + k));
-            let mut a = _mm512_mul_ps(taps[0], at(R));
-            let mut b = _mm512_mul_ps(taps[0], at(L + R));
+            let load = |k: usize| _mm512_loadu_si512(p.as_ptr().add(i + k).cast());
+            let v = if loaded == 4 * L {
+                [load(0), load(L), load(2 * L), load(3 * L)]
+            } else {
+                [load(0), load(L), load(2 * L), _mm512_setzero_si512()]
+            };
+            let (va, vb) = ([v[0], v[1], v[2]], [v[1], v[2], v[3]]);
+            let mut a = _mm512_mul_ps(taps[0], window(R, &va));
+            let mut b = _mm512_mul_ps(taps[0], window(R, &vb));
             // Outermost pair first (j = R − d from 0 up), as the general loop.
             super::for_taps!(R, e => {
                 let d = R + 1 - e;
-                a = _mm512_fmadd_ps(taps[d], _mm512_add_ps(at(R - d), at(R + d)), a);
-                b = _mm512_fmadd_ps(taps[d], _mm512_add_ps(at(L + R - d), at(L + R + d)), b);
+                let pair_a = _mm512_add_ps(window(R - d, &va), window(R + d, &va));
+                let pair_b = _mm512_add_ps(window(R - d, &vb), window(R + d, &vb));
+                a = _mm512_fmadd_ps(taps[d], pair_a, a);
+                b = _mm512_fmadd_ps(taps[d], pair_b, b);
             });
             _mm512_storeu_ps(out.as_mut_ptr().add(i), a);
             _mm512_storeu_ps(out.as_mut_ptr().add(i + L), b);
         }
         i += 2 * L;
     }
-    if i + L <= n {
-        // SAFETY: as above, for one vector: i + 16 <= n.
+    while i + L <= n {
+        // SAFETY: loads read p[i ..= i + 2R + 15] with i + 16 <= n: below n + 2R <= p.len().
         unsafe {
             let at = |k: usize| _mm512_loadu_ps(p.as_ptr().add(i + k));
             let mut a = _mm512_mul_ps(taps[0], at(R));
@@ -167,6 +181,40 @@ fn h_f32_unrolled<const R: usize>(p: &[f32], c: &[f32], out: &mut [f32]) {
         i += L;
     }
     scalar::h_row_f32_from(p, c, out, i);
+}
+
+/// Floats `k .. k + 16` (k <= 32) of the 48 in `v`, as one vector. `k` is a constant
+/// wherever this is inlined into an unrolled pass, so the match folds to one `valignd`.
+#[inline(always)]
+fn window(k: usize, v: &[__m512i; 3]) -> __m512 {
+    let (lo, hi, s) = if k < 16 {
+        (v[0], v[1], k)
+    } else {
+        (v[1], v[2], k - 16)
+    };
+    // SAFETY: AVX-512F is enabled in every caller (`target_feature` on the unrolled pass).
+    let w = unsafe {
+        match s {
+            0 => lo,
+            1 => _mm512_alignr_epi32::<1>(hi, lo),
+            2 => _mm512_alignr_epi32::<2>(hi, lo),
+            3 => _mm512_alignr_epi32::<3>(hi, lo),
+            4 => _mm512_alignr_epi32::<4>(hi, lo),
+            5 => _mm512_alignr_epi32::<5>(hi, lo),
+            6 => _mm512_alignr_epi32::<6>(hi, lo),
+            7 => _mm512_alignr_epi32::<7>(hi, lo),
+            8 => _mm512_alignr_epi32::<8>(hi, lo),
+            9 => _mm512_alignr_epi32::<9>(hi, lo),
+            10 => _mm512_alignr_epi32::<10>(hi, lo),
+            11 => _mm512_alignr_epi32::<11>(hi, lo),
+            12 => _mm512_alignr_epi32::<12>(hi, lo),
+            13 => _mm512_alignr_epi32::<13>(hi, lo),
+            14 => _mm512_alignr_epi32::<14>(hi, lo),
+            _ => _mm512_alignr_epi32::<15>(hi, lo),
+        }
+    };
+    // SAFETY: as above.
+    unsafe { _mm512_castsi512_ps(w) }
 }
 
 #[target_feature(enable = "avx512f,avx512bw")]

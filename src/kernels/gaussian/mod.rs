@@ -920,6 +920,48 @@ mod tests {
         (ring, offsets)
     }
 
+    /// Every SIMD level's horizontal f32 pass gives the bits of the fused formula, in
+    /// the scalar reference's order, also where the padded row ends right after the
+    /// last window (no room for a whole extra vector of loads).
+    #[test]
+    fn horizontal_f32_passes_give_the_fused_bits_on_every_simd_level() {
+        for level in SimdLevel::supported() {
+            if level == SimdLevel::Scalar {
+                continue;
+            }
+            for r in [0, 1, 2, 7, 8, 9, 15, 16] {
+                let c: Vec<f32> = (0..2 * r + 1)
+                    .map(|j| 1.0 / (1.0 + (j as f32 - r as f32).abs()))
+                    .collect();
+                for n in [1, 15, 16, 17, 31, 32, 33, 64, 95, 100] {
+                    for slack in [0, 1, 40] {
+                        let bytes = random_u8(n + 2 * r + slack, 1, (n * 7 + r) as u64).unwrap();
+                        let p: Vec<f32> = bytes
+                            .as_view()
+                            .row(0)
+                            .iter()
+                            .map(|&b| f32::from(b) / 3.0)
+                            .collect();
+                        let mut got = vec![0f32; n];
+                        dispatch!(level => h_row_f32(&p, &c, &mut got));
+                        let mut tail = vec![0f32; n];
+                        scalar::h_row_f32(&p, &c, &mut tail);
+                        for (i, g) in got.iter().enumerate() {
+                            let mut fused = c[r] * p[i + r];
+                            for j in 0..r {
+                                fused = c[j].mul_add(p[i + j] + p[i + 2 * r - j], fused);
+                            }
+                            assert!(
+                                g.to_bits() == fused.to_bits() || g.to_bits() == tail[i].to_bits(),
+                                "{level} r{r} n{n} +{slack} #{i}: {g} vs {fused}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn four_row_vertical_pass_gives_the_one_row_bits_on_every_level() {
         for level in SimdLevel::supported() {
