@@ -249,13 +249,21 @@ fn borders_on_tiny_images() {
 
 #[test]
 fn several_column_tiles_read_interior_rows_in_place() {
-    // Tiles are as wide as keeps the ring within 256 KB: f32 k=65 takes 960 columns, so a
-    // 3000-wide frame has interior tiles (read from the source row itself) between the
-    // border ones; u8 k=31 takes 4096 columns, so 9000 wide has one.
-    let p = GaussianParams::new(65, 0.0).with_method(GaussianMethod::Direct);
-    let srcf = random_image(DType::F32, 3000, 5, 6).unwrap();
-    let srcf = srcf.as_view().typed::<f32>().unwrap();
-    assert_f32_near_reference(&srcf, p, "f32 k65 3000 wide");
+    // Tiles are as wide as keeps the ring (f32: the source rows a vertical step reads)
+    // within 256 KB: f32 k=65 takes 960 columns, so a 3000-wide frame has interior tiles
+    // between the border ones, and 2890 wide ends on a tile of 10 columns, narrower than
+    // the kernel's reach (every border; heights end on four-, two- and one-row steps);
+    // u8 k=31 takes 4096 columns, so 9000 wide has one.
+    for border in [Border::Reflect101, Border::Replicate, Border::Constant(9.0)] {
+        for (w, h) in [(3000, 5), (2890, 7)] {
+            let p = GaussianParams::new(65, 0.0)
+                .with_border(border)
+                .with_method(GaussianMethod::Direct);
+            let srcf = random_image(DType::F32, w, h, 6).unwrap();
+            let srcf = srcf.as_view().typed::<f32>().unwrap();
+            assert_f32_near_reference(&srcf, p, &format!("f32 k65 {w}x{h} {border:?}"));
+        }
+    }
     let p = GaussianParams::new(31, 0.0);
     let src = random_u8(9000, 3, 7).unwrap();
     let want = blur_u8(SimdLevel::Scalar, &src.as_view(), p);
