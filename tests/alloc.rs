@@ -35,8 +35,21 @@ fn warmed_up_ops_do_not_allocate() {
     }
     for pool in &pools {
         let threads = pool.current_num_threads();
-        for spec in REGISTRY {
-            let (mut op, _) = spec.build::<&str>(&[]).unwrap();
+        // Every op with its defaults, and the f32 Gaussian's two drivers (k <= 31 with a
+        // border inside the image takes the vertical pass first; constant borders and
+        // larger kernels the ring).
+        let f32_gaussians: [&[&str]; 3] = [
+            &["dtype=f32", "ksize=31"],
+            &["dtype=f32", "ksize=31", "border=constant"],
+            &["dtype=f32", "ksize=41", "method=direct"],
+        ];
+        let gaussian = REGISTRY.iter().find(|s| s.name == "gaussian").unwrap();
+        let cases = REGISTRY
+            .iter()
+            .map(|spec| (spec, &[][..]))
+            .chain(f32_gaussians.iter().map(|&params| (gaussian, params)));
+        for (spec, params) in cases {
+            let (mut op, _) = spec.build(params).unwrap();
             let input = op.bench_input(w, h).unwrap();
             let (ow, oh) = op.output_size((w, h));
             let mut output = AnyImage::new(op.output_dtype(), ow, oh).unwrap();
@@ -52,7 +65,7 @@ fn warmed_up_ops_do_not_allocate() {
                 });
                 assert_eq!(
                     n, 0,
-                    "op {} allocated {n} times in 10 warm runs on {threads} threads",
+                    "op {} {params:?} allocated {n} times in 10 warm runs on {threads} threads",
                     spec.name
                 );
             });
