@@ -330,6 +330,15 @@ fn v_fast<const R: usize>(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
     scalar::v_row_u8_fast_from(ring, offsets, t, out, i);
 }
 
+/// [`scalar::v_row_u8_fast4`]: two two-row passes (AVX2 has too few registers for four
+/// rows of sums and the taps).
+#[target_feature(enable = "avx2,fma")]
+pub fn v_row_u8_fast4(ring: &[i16], offsets: &[usize], t: &[i16], out: [&mut [u8]; 4]) {
+    let [a, b, d, e] = out;
+    v_row_u8_fast2(ring, &offsets[..2 * t.len()], t, a, b);
+    v_row_u8_fast2(ring, &offsets[2..], t, d, e);
+}
+
 #[target_feature(enable = "avx2,fma")]
 pub fn v_row_u8_fast2(ring: &[i16], offsets: &[usize], t: &[i16], a: &mut [u8], b: &mut [u8]) {
     super::with_radius!(t.len() - 1, R => v_fast2::<R>(ring, offsets, t, a, b))

@@ -573,7 +573,9 @@ impl GaussianBlur {
                         dispatch!(level => v_row_u8_fast2(ring, offsets, ty, a, b));
                     },
                 ),
-                v4: None,
+                v4: Some(&|ring: &[i16], offsets: &[usize], out: [&mut [u8]; 4]| {
+                    dispatch!(level => v_row_u8_fast4(ring, offsets, ty, out));
+                }),
             };
             run(src, dst, &mut self.strips_u8_fast, &passes);
             return Ok(());
@@ -1080,7 +1082,7 @@ mod tests {
     }
 
     #[test]
-    fn four_row_vertical_pass_gives_the_one_row_bits_on_every_level() {
+    fn four_row_vertical_passes_give_the_one_row_bits_on_every_level() {
         for level in SimdLevel::supported() {
             for r in [0, 1, 2, 7, 15, 16] {
                 for len in [1, 15, 16, 17, 33, 100] {
@@ -1099,6 +1101,20 @@ mod tests {
                         dispatch!(level => v_row_f32(&ring, &offsets[m..m + 2 * r + 1], &c, &mut one));
                         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                         assert_eq!(bits(row), bits(&one), "{level} r{r} len{len} row {m}");
+                    }
+                    if r <= 15 {
+                        let (ring, offsets) = ring_and_offsets(rows, len, |b| i16::from(b) << 6);
+                        let t: Vec<i16> = (0..=r).map(|d| (4000 - 200 * d) as i16).collect();
+                        let mut four = vec![vec![0u8; len]; 4];
+                        let [a, b, d, e] = &mut four[..] else {
+                            unreachable!()
+                        };
+                        dispatch!(level => v_row_u8_fast4(&ring, &offsets, &t, [a, b, d, e]));
+                        for (m, row) in four.iter().enumerate() {
+                            let mut one = vec![0u8; len];
+                            dispatch!(level => v_row_u8_fast(&ring, &offsets[m..m + 2 * r + 1], &t, &mut one));
+                            assert_eq!(row, &one, "u8 {level} r{r} len{len} row {m}");
+                        }
                     }
                 }
             }
@@ -1199,6 +1215,17 @@ mod tests {
                                 &mut || dispatch!(level => v_row_u8_fast2(&ring_i16, two, &t, &mut a, &mut b))
                             ),
                             "v_row_u8_fast2 {what}"
+                        );
+                        let ring4 = vec![64i16; (rows + 2) * len];
+                        let mut four = vec![vec![0u8; len]; 4];
+                        assert!(
+                            refuses(&mut || {
+                                let [p, q, s, u] = &mut four[..] else {
+                                    unreachable!()
+                                };
+                                dispatch!(level => v_row_u8_fast4(&ring4, &offsets4, &t, [p, q, s, u]))
+                            }),
+                            "v_row_u8_fast4 {what}"
                         );
                     }
                     // The exact pass takes an even number of rows (pairs of taps).

@@ -141,6 +141,14 @@ pub fn v_row_u8_fast_from(ring: &[i16], offsets: &[usize], t: &[i16], out: &mut 
     }
 }
 
+/// Four fast vertical u8 rows at once: row `m` from `offsets[m..m + 2r + 1]` (`2r + 4`
+/// offsets); see [`v_row_f32_4`].
+pub fn v_row_u8_fast4(ring: &[i16], offsets: &[usize], t: &[i16], out: [&mut [u8]; 4]) {
+    let [a, b, d, e] = out;
+    v_row_u8_fast2(ring, &offsets[..2 * t.len()], t, a, b);
+    v_row_u8_fast2(ring, &offsets[2..], t, d, e);
+}
+
 /// Two fast vertical u8 rows at once: `a` from rows `offsets[..2r+1]`, `b` from
 /// `offsets[1..]` (`2r + 2` offsets); see [`v_row_f32_2`].
 pub fn v_row_u8_fast2(ring: &[i16], offsets: &[usize], t: &[i16], a: &mut [u8], b: &mut [u8]) {
