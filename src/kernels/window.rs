@@ -109,6 +109,9 @@ macro_rules! running_sums_body {
 
 macro_rules! pixel_kernels {
     ($p:ty, $acc:ty, $zero:expr, $add:ident, $sub:ident, $mod:ident) => {
+        pixel_kernels!($p, $acc, $zero, $add, $sub, $mod, h_sums_of_cols);
+    };
+    ($p:ty, $acc:ty, $zero:expr, $add:ident, $sub:ident, $mod:ident, $h_sums_of_cols:path) => {
         mod $mod {
             use super::*;
             autovectorized! {
@@ -235,7 +238,7 @@ macro_rules! pixel_kernels {
                 h_sums_both,
                 col_add,
                 col_update,
-                h_sums_of_cols,
+                h_sums_of_cols: $h_sums_of_cols,
                 col_add_pixels,
                 col_update_pixels,
                 constant_col,
@@ -261,7 +264,149 @@ impl FloatOps for f64 {
 }
 
 pixel_kernels!(u8, u32, 0u32, wrapping_add, wrapping_sub, u8_kernels);
-pixel_kernels!(f32, f64, 0.0f64, fadd, fsub, f32_kernels);
+pixel_kernels!(
+    f32,
+    f64,
+    0.0f64,
+    fadd,
+    fsub,
+    f32_kernels,
+    super::f64_sums::h_sums_of_cols
+);
+
+/// The f64 window sums of column sums (f32 images), with a hand-written AVX-512 form.
+mod f64_sums {
+    use super::*;
+
+    /// [`AccKernels::h_sums_of_cols`] for f64: AVX-512 for windows of 2 to 16 columns,
+    /// the compiled loop elsewhere (same sums in the same order: the same bits).
+    pub fn h_sums_of_cols(
+        level: SimdLevel,
+        p: &[f64],
+        q: &[f64],
+        k: usize,
+        out: &mut [f64],
+        out_q: &mut [f64],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if matches!(level, SimdLevel::Avx512 | SimdLevel::Avx512Vbmi)
+            && SimdLevel::Avx512.is_supported()
+            && (2..=16).contains(&k)
+            && !out_q.is_empty()
+        {
+            // SAFETY: the guard just checked that the CPU has AVX-512 F.
+            return unsafe { avx512::sums_of_cols(p, q, k, out, out_q) };
+        }
+        super::f32_kernels::h_sums_of_cols(level, p, q, k, out, out_q)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    mod avx512 {
+        use std::arch::x86_64::*;
+
+        /// Window `j` (0..=16) of the 24 values in `v`: values j .. j + 8. Wherever `j`
+        /// is a constant this folds to one `valignq`.
+        #[inline(always)]
+        fn window(j: usize, v: &[__m512i; 3]) -> __m512d {
+            let (lo, hi, s) = if j < 8 {
+                (v[0], v[1], j)
+            } else {
+                (v[1], v[2], j - 8)
+            };
+            // SAFETY: AVX-512 F is enabled in the only caller.
+            unsafe {
+                _mm512_castsi512_pd(match s {
+                    0 => lo,
+                    1 => _mm512_alignr_epi64::<1>(hi, lo),
+                    2 => _mm512_alignr_epi64::<2>(hi, lo),
+                    3 => _mm512_alignr_epi64::<3>(hi, lo),
+                    4 => _mm512_alignr_epi64::<4>(hi, lo),
+                    5 => _mm512_alignr_epi64::<5>(hi, lo),
+                    6 => _mm512_alignr_epi64::<6>(hi, lo),
+                    _ => _mm512_alignr_epi64::<7>(hi, lo),
+                })
+            }
+        }
+
+        #[target_feature(enable = "avx512f")]
+        pub(super) fn sums_of_cols(
+            p: &[f64],
+            q: &[f64],
+            k: usize,
+            out: &mut [f64],
+            out_q: &mut [f64],
+        ) {
+            macro_rules! with_k {
+                ($($k:literal)*) => {
+                    match k {
+                        $($k => sums::<$k>(p, q, out, out_q),)*
+                        _ => unreachable!("k is 2..=16"),
+                    }
+                };
+            }
+            with_k!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+        }
+
+        /// `out[i] = Σ_{j<K} p[i+j]` and the same from `q`, summed from 0.0 in order of j
+        /// (the compiled loop's order). Even windows are cut from two or three loaded
+        /// vectors with `valignq`, odd ones loaded: shuffles share the adds' pipes, and a
+        /// load at an f64 offset straddles two cache lines.
+        #[inline]
+        #[target_feature(enable = "avx512f")]
+        fn sums<const K: usize>(p: &[f64], q: &[f64], out: &mut [f64], out_q: &mut [f64]) {
+            const L: usize = 8;
+            let n = out.len();
+            assert!(
+                out_q.len() == n && p.len() >= n + K - 1 && q.len() >= n + K - 1,
+                "window sums: rows too short"
+            );
+            // Windows reach index i + K + 6 < i + 24: two or three vectors.
+            let loaded = if K + L - 1 <= 2 * L { 2 * L } else { 3 * L };
+            let mut i = 0;
+            while i + L <= n && i + loaded <= p.len().min(q.len()) {
+                // SAFETY: the loads read p and q [i .. i + loaded], within both (loop
+                // condition); the stores write out and out_q [i .. i + 8], i + 8 <= n.
+                unsafe {
+                    let load =
+                        |src: &[f64], j: usize| _mm512_loadu_si512(src.as_ptr().add(i + j).cast());
+                    let vectors = |src: &[f64]| {
+                        if loaded == 3 * L {
+                            [load(src, 0), load(src, L), load(src, 2 * L)]
+                        } else {
+                            [load(src, 0), load(src, L), _mm512_setzero_si512()]
+                        }
+                    };
+                    let (vp, vq) = (vectors(p), vectors(q));
+                    let (mut s, mut t) = (_mm512_setzero_pd(), _mm512_setzero_pd());
+                    for j in 0..K {
+                        let (wp, wq) = if j % 2 == 0 {
+                            (window(j, &vp), window(j, &vq))
+                        } else {
+                            (
+                                _mm512_loadu_pd(p.as_ptr().add(i + j)),
+                                _mm512_loadu_pd(q.as_ptr().add(i + j)),
+                            )
+                        };
+                        s = _mm512_add_pd(s, wp);
+                        t = _mm512_add_pd(t, wq);
+                    }
+                    _mm512_storeu_pd(out.as_mut_ptr().add(i), s);
+                    _mm512_storeu_pd(out_q.as_mut_ptr().add(i), t);
+                }
+                i += L;
+            }
+            for i in i..n {
+                let (mut s, mut t) = (0.0f64, 0.0f64);
+                for j in 0..K {
+                    s += p[i + j];
+                    t += q[i + j];
+                }
+                out[i] = s;
+                out_q[i] = t;
+            }
+        }
+    }
+}
 
 impl sealed::Sealed for u8 {}
 impl WindowPixel for u8 {
@@ -618,4 +763,51 @@ fn squares_part<A, R: std::slice::SliceIndex<[A], Output = [A]>>(
     range: R,
 ) -> &mut [A] {
     if v.is_empty() { v } else { &mut v[range] }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The f64 window sums of column sums give the compiled loop's bits on every level,
+    /// for every narrow width, on rows that end right after the last window.
+    #[test]
+    fn f64_sums_of_cols_match_the_compiled_loop_bit_for_bit() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64 * 1e6 - 3e5
+        };
+        for k in 1..=17 {
+            for n in [1, 7, 8, 9, 15, 16, 17, 40, 100] {
+                for slack in [0, 1, 20] {
+                    let len = n + k - 1 + slack;
+                    let p: Vec<f64> = (0..len).map(|_| next()).collect();
+                    let q: Vec<f64> = (0..len).map(|_| next() * next()).collect();
+                    let (mut want, mut want_q) = (vec![0.0; n], vec![0.0; n]);
+                    f32_kernels::h_sums_of_cols(
+                        SimdLevel::Scalar,
+                        &p,
+                        &q,
+                        k,
+                        &mut want,
+                        &mut want_q,
+                    );
+                    for level in SimdLevel::supported() {
+                        let (mut got, mut got_q) = (vec![0.0; n], vec![0.0; n]);
+                        f64_sums::h_sums_of_cols(level, &p, &q, k, &mut got, &mut got_q);
+                        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(&got), bits(&want), "{level} k{k} n{n} +{slack}");
+                        assert_eq!(
+                            bits(&got_q),
+                            bits(&want_q),
+                            "{level} k{k} n{n} +{slack} squares"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
