@@ -32,6 +32,34 @@ fn row_ema_matches_the_reference_exactly() {
             }
         }
     }
+    // Outputs of 16 MiB and more take streaming stores where a row's vectors are
+    // aligned: a whole frame of them, and one written into a view one column in (no
+    // aligned vector, plain stores), both exact on every level.
+    let (w, h) = (2050, 2051);
+    let img = random_image(DType::F32, w + 1, h, 9).unwrap();
+    let src = img
+        .as_view()
+        .typed::<f32>()
+        .unwrap()
+        .sub_view(1, 0, w, h)
+        .unwrap();
+    let mut want = Image::<f32>::new(w, h).unwrap();
+    for (y, row) in want.as_view_mut().rows_mut().enumerate() {
+        row_ema_reference(src.row(y), 0.3, row);
+    }
+    for level in levels() {
+        let mut out = Image::<f32>::new(w, h).unwrap();
+        row_ema_at(level, &src, &mut out.as_view_mut(), 0.3).unwrap();
+        assert!(out == want, "{level} whole frame");
+        let mut big = Image::<f32>::new(w + 1, h).unwrap();
+        let mut view = big.as_view_mut();
+        let mut out = view.sub_view_mut(1, 0, w, h).unwrap();
+        row_ema_at(level, &src, &mut out, 0.3).unwrap();
+        assert!(
+            out.as_view().to_image() == want,
+            "{level} view one column in"
+        );
+    }
     let img = random_image(DType::F32, 700, 333, 1).unwrap();
     let src = img.as_view().typed::<f32>().unwrap();
     let mut one = Image::<f32>::new(700, 333).unwrap();

@@ -53,12 +53,10 @@ autovectorized! {
     }
 }
 
-/// Output frames at least this large are written with non-temporal (streaming) stores
-/// on x86: a frame that does not fit the cache would otherwise be read into it before
-/// each line is overwritten (4 more bytes per pixel of memory traffic for f32 output),
-/// and would push the calibration maps out. Smaller outputs stay cached for the next
-/// stage.
-pub const STREAM_MIN_BYTES: usize = 16 << 20;
+/// Output frames at least this large are written with streaming stores (see
+/// [`crate::kernels::STREAM_MIN_BYTES`]); here they would also push the calibration
+/// maps out of the cache.
+pub use crate::kernels::STREAM_MIN_BYTES;
 
 /// Non-temporal f32 rows, x86 only: the same arithmetic in the same order as
 /// `correct_f32_row` (so results are bit-identical), with aligned streaming stores.
