@@ -86,6 +86,18 @@ pub fn v_row_u8(ring: &[i16], offsets: &[usize], q: &[i16], out: &mut [u8]) {
     scalar::v_row_u8_from(ring, offsets, q, out, i);
 }
 
+/// The taps of a symmetric f32 kernel of radius `R` (at most 15) by distance from the
+/// centre, each broadcast: `taps[d] = c[R − d]`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn taps_by_distance<const R: usize>(c: &[f32]) -> [__m512; 16] {
+    let mut taps = [_mm512_setzero_ps(); 16];
+    for d in 0..=R {
+        taps[d] = _mm512_set1_ps(c[R - d]);
+    }
+    taps
+}
+
 #[target_feature(enable = "avx512f,avx512bw")]
 pub fn h_row_f32(p: &[f32], c: &[f32], out: &mut [f32]) {
     const L: usize = 16;
@@ -133,10 +145,7 @@ fn h_f32_unrolled<const R: usize>(p: &[f32], c: &[f32], out: &mut [f32]) {
         c.len() == 2 * R + 1 && p.len() >= n + 2 * R,
         "padded row too short"
     );
-    let mut taps = [_mm512_setzero_ps(); 16];
-    for d in 0..=R {
-        taps[d] = _mm512_set1_ps(c[R - d]);
-    }
+    let taps = taps_by_distance::<R>(c);
     let mut i = 0;
     // An output vector's windows reach p[i + 2R + 15] < p[i + 48]: three loaded vectors,
     // or two while 2R + 15 < 32. Two output vectors per step (two independent chains of
@@ -310,10 +319,7 @@ fn v_f32_2_unrolled<const R: usize>(
     const L: usize = 16;
     let n = a.len();
     // The caller asserted the taps and the rows; `ring_row_ptrs` checks their lengths.
-    let mut taps = [_mm512_setzero_ps(); 16];
-    for d in 0..=R {
-        taps[d] = _mm512_set1_ps(c[R - d]);
-    }
+    let taps = taps_by_distance::<R>(c);
     let rows: [*const f32; 32] = super::ring_row_ptrs(ring, offsets, n);
     let mut i = 0;
     while i + L <= n {
@@ -382,10 +388,7 @@ fn v_f32_4_unrolled<const R: usize>(
     let n = out[0].len();
     // The caller asserted the taps, the rows and the output lengths; `ring_row_ptrs`
     // checks the rows' lengths.
-    let mut taps = [_mm512_setzero_ps(); 16];
-    for d in 0..=R {
-        taps[d] = _mm512_set1_ps(c[R - d]);
-    }
+    let taps = taps_by_distance::<R>(c);
     let rows: [*const f32; 34] = super::ring_row_ptrs(ring, offsets, n);
     let mut i = 0;
     while i + L <= n {

@@ -1025,6 +1025,14 @@ mod tests {
     use super::*;
     use crate::testing::random_u8;
 
+    /// Four output rows, as the four-row passes take them.
+    fn four_mut<T>(rows: &mut [Vec<T>]) -> [&mut [T]; 4] {
+        let [a, b, c, d] = rows else {
+            panic!("four rows")
+        };
+        [a, b, c, d].map(Vec::as_mut_slice)
+    }
+
     /// A ring of `rows` random rows of `len` (plus slack), and offsets of `2r + 2` rows
     /// in scrambled ring order, as the band driver produces.
     fn ring_and_offsets<T: Copy>(
@@ -1092,10 +1100,7 @@ mod tests {
                         .map(|j| 1.0 / (1.0 + (j as f32 - r as f32).abs()))
                         .collect();
                     let mut four = vec![vec![0f32; len]; 4];
-                    let [a, b, d, e] = &mut four[..] else {
-                        unreachable!()
-                    };
-                    dispatch!(level => v_row_f32_4(&ring, &offsets, &c, [a, b, d, e]));
+                    dispatch!(level => v_row_f32_4(&ring, &offsets, &c, four_mut(&mut four)));
                     for (m, row) in four.iter().enumerate() {
                         let mut one = vec![0f32; len];
                         dispatch!(level => v_row_f32(&ring, &offsets[m..m + 2 * r + 1], &c, &mut one));
@@ -1106,10 +1111,7 @@ mod tests {
                         let (ring, offsets) = ring_and_offsets(rows, len, |b| i16::from(b) << 6);
                         let t: Vec<i16> = (0..=r).map(|d| (4000 - 200 * d) as i16).collect();
                         let mut four = vec![vec![0u8; len]; 4];
-                        let [a, b, d, e] = &mut four[..] else {
-                            unreachable!()
-                        };
-                        dispatch!(level => v_row_u8_fast4(&ring, &offsets, &t, [a, b, d, e]));
+                        dispatch!(level => v_row_u8_fast4(&ring, &offsets, &t, four_mut(&mut four)));
                         for (m, row) in four.iter().enumerate() {
                             let mut one = vec![0u8; len];
                             dispatch!(level => v_row_u8_fast(&ring, &offsets[m..m + 2 * r + 1], &t, &mut one));
@@ -1193,10 +1195,7 @@ mod tests {
                     let mut four = vec![vec![0f32; len]; 4];
                     assert!(
                         refuses(&mut || {
-                            let [p, q, s, t] = &mut four[..] else {
-                                unreachable!()
-                            };
-                            dispatch!(level => v_row_f32_4(&ring4, &offsets4, &c, [p, q, s, t]))
+                            dispatch!(level => v_row_f32_4(&ring4, &offsets4, &c, four_mut(&mut four)))
                         }),
                         "v_row_f32_4 {what}"
                     );
@@ -1220,10 +1219,7 @@ mod tests {
                         let mut four = vec![vec![0u8; len]; 4];
                         assert!(
                             refuses(&mut || {
-                                let [p, q, s, u] = &mut four[..] else {
-                                    unreachable!()
-                                };
-                                dispatch!(level => v_row_u8_fast4(&ring4, &offsets4, &t, [p, q, s, u]))
+                                dispatch!(level => v_row_u8_fast4(&ring4, &offsets4, &t, four_mut(&mut four)))
                             }),
                             "v_row_u8_fast4 {what}"
                         );
