@@ -254,7 +254,9 @@ fn several_column_tiles_read_interior_rows_in_place() {
     // within 256 KB: f32 k=65 takes 960 columns, so a 3000-wide frame has interior tiles
     // between the border ones, and 2890 wide ends on a tile of 10 columns, narrower than
     // the kernel's reach (every border; heights end on four-, two- and one-row steps);
-    // u8 k=31 takes 4096 columns, so 9000 wide has one.
+    // u8 k=31 takes 4096 columns, so 9000 wide has one; f32 with a short vertical kernel
+    // (vertical pass first) and a long horizontal one takes 8192 columns, so 9000 wide
+    // ends on a tile of 808, with 20 columns of reach.
     for border in [Border::Reflect101, Border::Replicate, Border::Constant(9.0)] {
         for (w, h) in [(3000, 5), (2890, 7)] {
             let p = GaussianParams::new(65, 0.0)
@@ -264,6 +266,14 @@ fn several_column_tiles_read_interior_rows_in_place() {
             let srcf = srcf.as_view().typed::<f32>().unwrap();
             assert_f32_near_reference(&srcf, p, &format!("f32 k65 {w}x{h} {border:?}"));
         }
+    }
+    for border in [Border::Reflect101, Border::Replicate] {
+        let p = GaussianParams::anisotropic((41, 5), (6.0, 1.0))
+            .with_border(border)
+            .with_method(GaussianMethod::Direct);
+        let srcf = random_image(DType::F32, 9000, 6, 8).unwrap();
+        let srcf = srcf.as_view().typed::<f32>().unwrap();
+        assert_f32_near_reference(&srcf, p, &format!("f32 41x5 9000x6 {border:?}"));
     }
     let p = GaussianParams::new(31, 0.0);
     let src = random_u8(9000, 3, 7).unwrap();
