@@ -976,7 +976,7 @@ fn vertical_first_band(
         // xa..xb inside the image, the border fills the rest.
         let first = x0 as isize - rx as isize;
         let (xa, xb) = (x0.saturating_sub(rx), (x0 + tw + rx).min(w));
-        let (lead, made, len) = (xa - x0 + rx, xb - xa, tw + 2 * rx);
+        let (lead, made, len) = (xa + rx - x0, xb - xa, tw + 2 * rx);
         let mut k = 0;
         while k < height {
             let rows = match height - k {
