@@ -218,7 +218,7 @@ impl Op for DitherOp {
     }
 
     fn uses_simd(&self) -> bool {
-        false
+        true
     }
 
     fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
