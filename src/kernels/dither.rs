@@ -11,8 +11,9 @@
 //! runs at the chain's latency, not at the core's width. But a pixel needs the row
 //! above only up to one pixel ahead of it, so [`ROWS`] rows run together as a
 //! wavefront, each [`LAG`] pixels behind the row above it: the rows' chains are
-//! independent within a step and the core overlaps them. On AVX-512 the wavefront is
-//! 16 rows wide, a row per lane (see `avx512`); elsewhere [`ROWS`] rows of scalar code.
+//! independent within a step and the core overlaps them. On AVX-512 and AVX2 the
+//! wavefront is 16 rows wide, a row per lane (see `avx512`); elsewhere [`ROWS`] rows of
+//! scalar code.
 //! (Serpentine rows alternate direction, so a row cannot start before the one above
 //! it ends: they run one at a time, on the same per-pixel step.)
 //!
@@ -106,16 +107,26 @@ impl Dither {
         let mut y = 0;
         if !serpentine {
             #[cfg(target_arch = "x86_64")]
-            if matches!(level, SimdLevel::Avx512 | SimdLevel::Avx512Vbmi)
-                && SimdLevel::Avx512.is_supported()
-                && w <= avx512::MAX_WIDTH
-            {
-                while y + avx512::LANES <= h {
+            if w <= pieces::MAX_WIDTH {
+                // 16 rows at a time as the lanes of vectors, where the CPU has them.
+                type Wavefront16 =
+                    unsafe fn(&[&[u8]; 16], &mut [&mut [u8]; 16], &[i32], &mut [i32]);
+                let lanes: Option<Wavefront16> = match level {
+                    SimdLevel::Avx512 | SimdLevel::Avx512Vbmi
+                        if SimdLevel::Avx512.is_supported() =>
+                    {
+                        Some(avx512::wavefront)
+                    }
+                    SimdLevel::Avx2 if level.is_supported() => Some(avx2::wavefront),
+                    _ => None,
+                };
+                while let Some(wavefront) = lanes.filter(|_| y + 16 <= h) {
                     let src_rows = std::array::from_fn(|i| src.row(y + i));
                     let (above, below) = self.acc.split_at_mut(w);
-                    // SAFETY: the guard just checked that the CPU has AVX-512 F/BW/VL.
+                    // SAFETY: the match above checked that the CPU has the features the
+                    // chosen function is compiled for.
                     unsafe {
-                        avx512::wavefront(
+                        wavefront(
                             &src_rows,
                             &mut dst.consecutive_rows_mut(y),
                             above,
@@ -123,7 +134,7 @@ impl Dither {
                         )
                     };
                     self.acc.copy_within(w..2 * w, 0);
-                    y += avx512::LANES;
+                    y += 16;
                 }
             }
             let _ = level; // only the x86_64 branch above reads it
@@ -233,41 +244,30 @@ fn wavefront<const R: usize>(
     }
 }
 
-/// 16 rows forwards as one wavefront, a row per lane: lane `i` dithers pixel
-/// `t − LAG·i` of its row in step `t`. The sixteenths a lane receives from the row
-/// above are the lane below's "behind, one row down" of the step before, shifted up
-/// one lane (lane 0 takes the row above the 16 from memory), so they never leave the
-/// registers; lane 15's go to memory for the next 16 rows. Source and output move
-/// through 16x16 byte transposes: 16 steps read one 16-pixel piece of each row, and
-/// write one. Lanes outside their row (before its start, past its end) are held at zero
-/// error, and their outputs are not stored. Every lane does the scalar step's integer
-/// operations, so the bits are the scalar ones.
+/// What the x86 wavefronts share: 16-pixel pieces of rows that may start before a row
+/// or end past it, and the 16x16 byte transpose (SSE2, so every x86_64 CPU has it).
 #[cfg(target_arch = "x86_64")]
-mod avx512 {
+mod pieces {
     use std::arch::x86_64::*;
 
-    use super::LAG;
-
-    /// Rows per wavefront: one per lane.
-    pub(super) const LANES: usize = 16;
     /// Widest row the lanes' i32 positions handle.
     pub(super) const MAX_WIDTH: usize = 1 << 30;
 
     /// 16 pixels of `row` from `x` (which may start before it or end past it; those
     /// lanes read 0).
     #[inline(always)]
-    fn load_16(row: &[u8], x: isize) -> __m128i {
+    pub(super) fn load_16(row: &[u8], x: isize) -> __m128i {
         let piece = match usize::try_from(x).ok().and_then(|x| row.get(x..x + 16)) {
             Some(inside) => inside.try_into().expect("16 bytes"),
             None => load_outside(row, x),
         };
-        // SAFETY: `piece` is 16 bytes.
+        // SAFETY: `piece` is 16 bytes (SSE2, which every x86_64 CPU has).
         unsafe { _mm_loadu_si128(piece.as_ptr().cast()) }
     }
 
     /// Stores the 16 `T`s of `v` into `row` from `x`, only those that fall inside it.
     #[inline(always)]
-    fn store_16<T: Copy>(row: &mut [T], x: isize, v: [T; 16]) {
+    pub(super) fn store_16<T: Copy>(row: &mut [T], x: isize, v: [T; 16]) {
         match usize::try_from(x).ok().and_then(|x| row.get_mut(x..x + 16)) {
             Some(inside) => inside.copy_from_slice(&v),
             None => store_outside(row, x, v),
@@ -309,7 +309,7 @@ mod avx512 {
     /// to the bottom of its position and the top bit of its position to the bottom of
     /// its vector index; after four rounds the two have traded places.
     #[inline]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[target_feature(enable = "sse2")]
     pub(super) fn transpose_bytes(mut m: [__m128i; 16]) -> [__m128i; 16] {
         for _ in 0..4 {
             let mut next = [_mm_setzero_si128(); 16];
@@ -321,6 +321,27 @@ mod avx512 {
         }
         m
     }
+}
+
+/// 16 rows forwards as one wavefront, a row per lane: lane `i` dithers pixel
+/// `t − LAG·i` of its row in step `t`. The sixteenths a lane receives from the row
+/// above are the lane below's "behind, one row down" of the step before, shifted up
+/// one lane (lane 0 takes the row above the 16 from memory), so they never leave the
+/// registers; lane 15's go to memory for the next 16 rows. Source and output move
+/// through 16x16 byte transposes: 16 steps read one 16-pixel piece of each row, and
+/// write one. Lanes outside their row (before its start, past its end) are held at zero
+/// error, and their outputs are not stored. Every lane does the scalar step's integer
+/// operations, so the bits are the scalar ones.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::LAG;
+
+    use super::pieces::{MAX_WIDTH, load_16, store_16, transpose_bytes};
+
+    /// Rows per wavefront: one per lane.
+    pub(super) const LANES: usize = 16;
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     pub(super) fn wavefront(
@@ -422,6 +443,144 @@ mod avx512 {
                 // SAFETY: `bytes` is 16 bytes.
                 unsafe { _mm_storeu_si128(bytes.as_mut_ptr().cast(), _mm_movm_epi8(white)) };
                 store_16(row, t0 as isize - (LAG * i) as isize, bytes);
+            }
+            t0 += 16;
+        }
+    }
+}
+
+/// The AVX-512 wavefront's 16 rows in two vectors of eight lanes: rows 0-7 and 8-15.
+/// AVX2 has no lane shift across a whole vector, so the shift up one lane is a rotate
+/// (`vpermd`) and a blend of the lane that comes in (from the row above the 16, or from
+/// the first vector's last lane); the compares give all-ones lanes, packed into the
+/// step's 16 output bytes.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::LAG;
+    use super::pieces::{MAX_WIDTH, load_16, store_16, transpose_bytes};
+
+    /// Rows per wavefront: one per lane of two vectors.
+    pub(super) const LANES: usize = 16;
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn wavefront(
+        src: &[&[u8]; LANES],
+        dst: &mut [&mut [u8]; LANES],
+        above: &[i32],
+        below: &mut [i32],
+    ) {
+        let w = above.len();
+        assert!(
+            w <= MAX_WIDTH
+                && below.len() == w
+                && src.iter().all(|r| r.len() == w)
+                && dst.iter().all(|r| r.len() == w),
+            "rows of unequal length"
+        );
+        let lag = |i: i32| i * LAG as i32;
+        let behind = [
+            _mm256_setr_epi32(
+                lag(0),
+                lag(1),
+                lag(2),
+                lag(3),
+                lag(4),
+                lag(5),
+                lag(6),
+                lag(7),
+            ),
+            _mm256_setr_epi32(
+                lag(8),
+                lag(9),
+                lag(10),
+                lag(11),
+                lag(12),
+                lag(13),
+                lag(14),
+                lag(15),
+            ),
+        ];
+        // `x < w` unsigned, as a signed compare with both sides' sign bits flipped.
+        let sign = _mm256_set1_epi32(i32::MIN);
+        let width = _mm256_set1_epi32(w as i32 ^ i32::MIN);
+        let rotate_up = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
+        let (eight, high, full) = (
+            _mm256_set1_epi32(8),
+            _mm256_set1_epi32(127),
+            _mm256_set1_epi32(255),
+        );
+        let zero = _mm256_setzero_si256();
+        let mut last = [zero; 2];
+        let mut before_last = [zero; 2];
+        let mut behind_below = [zero; 2];
+        let last_lag = (LAG * (LANES - 1)) as isize + 1;
+        let steps = w + last_lag as usize;
+        let mut t0 = 0;
+        while t0 < steps {
+            let mut pieces = [_mm_setzero_si128(); 16];
+            for (i, piece) in pieces.iter_mut().enumerate() {
+                *piece = load_16(src[i], t0 as isize - (LAG * i) as isize);
+            }
+            let mut outs = [_mm_setzero_si128(); 16];
+            let mut sent = [0i32; 16];
+            for (j, pixels) in transpose_bytes(pieces).into_iter().enumerate() {
+                let t = t0 + j;
+                let pixels = [
+                    _mm256_cvtepu8_epi32(pixels),
+                    _mm256_cvtepu8_epi32(_mm_unpackhi_epi64(pixels, pixels)),
+                ];
+                let first_row = _mm256_set1_epi32(above.get(t).copied().unwrap_or(0));
+                let up = [
+                    _mm256_permutevar8x32_epi32(behind_below[0], rotate_up),
+                    _mm256_permutevar8x32_epi32(behind_below[1], rotate_up),
+                ];
+                // Lane 0 of `up[0]` is the first vector's last lane.
+                let from_above = [
+                    _mm256_blend_epi32::<1>(up[0], first_row),
+                    _mm256_blend_epi32::<1>(up[1], up[0]),
+                ];
+                let t_lanes = _mm256_set1_epi32(t as i32);
+                let mut white = [zero; 2];
+                for g in 0..2 {
+                    let x = _mm256_sub_epi32(t_lanes, behind[g]);
+                    let inside = _mm256_cmpgt_epi32(width, _mm256_xor_si256(x, sign));
+                    let sixteenths = _mm256_add_epi32(
+                        _mm256_add_epi32(from_above[g], eight),
+                        _mm256_slli_epi32::<4>(pixels[g]),
+                    );
+                    let seven_last = _mm256_sub_epi32(_mm256_slli_epi32::<3>(last[g]), last[g]);
+                    let value = _mm256_srai_epi32::<4>(_mm256_add_epi32(sixteenths, seven_last));
+                    white[g] = _mm256_cmpgt_epi32(value, high);
+                    let err = _mm256_and_si256(
+                        _mm256_sub_epi32(value, _mm256_and_si256(white[g], full)),
+                        inside,
+                    );
+                    let five_last = _mm256_add_epi32(_mm256_slli_epi32::<2>(last[g]), last[g]);
+                    let three_err = _mm256_add_epi32(_mm256_slli_epi32::<1>(err), err);
+                    behind_below[g] =
+                        _mm256_add_epi32(_mm256_add_epi32(before_last[g], five_last), three_err);
+                    before_last[g] = last[g];
+                    last[g] = err;
+                }
+                sent[j] = _mm256_extract_epi32::<7>(behind_below[1]);
+                // The 16 rows' outputs as bytes (all-ones lanes saturate to 0xFF):
+                // packing interleaves the vectors' halves, the permute restores rows.
+                let words = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(
+                    white[0], white[1],
+                ));
+                outs[j] = _mm_packs_epi16(
+                    _mm256_castsi256_si128(words),
+                    _mm256_extracti128_si256::<1>(words),
+                );
+            }
+            store_16(below, t0 as isize - last_lag, sent);
+            for (i, out) in transpose_bytes(outs).into_iter().enumerate() {
+                let mut bytes = [0u8; 16];
+                // SAFETY: `bytes` is 16 bytes.
+                unsafe { _mm_storeu_si128(bytes.as_mut_ptr().cast(), out) };
+                store_16(dst[i], t0 as isize - (LAG * i) as isize, bytes);
             }
             t0 += 16;
         }
