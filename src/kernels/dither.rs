@@ -11,9 +11,9 @@
 //! runs at the chain's latency, not at the core's width. But a pixel needs the row
 //! above only up to one pixel ahead of it, so [`ROWS`] rows run together as a
 //! wavefront, each [`LAG`] pixels behind the row above it: the rows' chains are
-//! independent within a step and the core overlaps them. On AVX-512 and AVX2 the
-//! wavefront is 16 rows wide, a row per lane (see `avx512`); elsewhere [`ROWS`] rows of
-//! scalar code.
+//! independent within a step and the core overlaps them. With SIMD (AVX-512, AVX2,
+//! NEON) the wavefront is 16 rows wide, a row per lane (see `avx512`); in scalar code
+//! [`ROWS`] rows.
 //! (Serpentine rows alternate direction, so a row cannot start before the one above
 //! it ends: they run one at a time, on the same per-pixel step.)
 //!
@@ -106,25 +106,13 @@ impl Dither {
         self.acc.resize((ROWS + 1) * w, 0);
         let mut y = 0;
         if !serpentine {
-            #[cfg(target_arch = "x86_64")]
-            if w <= pieces::MAX_WIDTH {
-                // 16 rows at a time as the lanes of vectors, where the CPU has them.
-                type Wavefront16 =
-                    unsafe fn(&[&[u8]; 16], &mut [&mut [u8]; 16], &[i32], &mut [i32]);
-                let lanes: Option<Wavefront16> = match level {
-                    SimdLevel::Avx512 | SimdLevel::Avx512Vbmi
-                        if SimdLevel::Avx512.is_supported() =>
-                    {
-                        Some(avx512::wavefront)
-                    }
-                    SimdLevel::Avx2 if level.is_supported() => Some(avx2::wavefront),
-                    _ => None,
-                };
-                while let Some(wavefront) = lanes.filter(|_| y + 16 <= h) {
+            #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+            if let Some(wavefront) = lane_wavefront(level).filter(|_| w <= pieces::MAX_WIDTH) {
+                while y + pieces::LANES <= h {
                     let src_rows = std::array::from_fn(|i| src.row(y + i));
                     let (above, below) = self.acc.split_at_mut(w);
-                    // SAFETY: the match above checked that the CPU has the features the
-                    // chosen function is compiled for.
+                    // SAFETY: `lane_wavefront` checked that the CPU has the features
+                    // the function it chose is compiled for.
                     unsafe {
                         wavefront(
                             &src_rows,
@@ -134,10 +122,10 @@ impl Dither {
                         )
                     };
                     self.acc.copy_within(w..2 * w, 0);
-                    y += 16;
+                    y += pieces::LANES;
                 }
             }
-            let _ = level; // only the x86_64 branch above reads it
+            let _ = level; // read above only where there are lane wavefronts
             while y + ROWS <= h {
                 let src_rows = std::array::from_fn(|i| src.row(y + i));
                 let acc = Cell::from_mut(&mut self.acc[..]).as_slice_of_cells();
@@ -157,6 +145,22 @@ impl Dither {
             self.acc.copy_within(w..2 * w, 0);
         }
         Ok(())
+    }
+}
+
+/// The 16-row lane wavefront for `level`, if the CPU has it (the one dispatch point).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+fn lane_wavefront(level: SimdLevel) -> Option<pieces::Wavefront> {
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx512 | SimdLevel::Avx512Vbmi if SimdLevel::Avx512.is_supported() => {
+            Some(avx512::wavefront)
+        }
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx2 if level.is_supported() => Some(avx2::wavefront),
+        #[cfg(target_arch = "aarch64")]
+        SimdLevel::Neon if level.is_supported() => Some(neon::wavefront),
+        _ => None,
     }
 }
 
@@ -244,25 +248,26 @@ fn wavefront<const R: usize>(
     }
 }
 
-/// What the x86 wavefronts share: 16-pixel pieces of rows that may start before a row
-/// or end past it, and the 16x16 byte transpose (SSE2, so every x86_64 CPU has it).
-#[cfg(target_arch = "x86_64")]
+/// What the lane wavefronts share: 16-pixel pieces of rows that may start before a
+/// row or end past it.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod pieces {
-    use std::arch::x86_64::*;
-
+    /// Rows per lane wavefront: one per lane, in one, two or four vectors.
+    pub(super) const LANES: usize = 16;
     /// Widest row the lanes' i32 positions handle.
     pub(super) const MAX_WIDTH: usize = 1 << 30;
+    /// The signature every lane wavefront has.
+    pub(super) type Wavefront =
+        unsafe fn(&[&[u8]; LANES], &mut [&mut [u8]; LANES], &[i32], &mut [i32]);
 
     /// 16 pixels of `row` from `x` (which may start before it or end past it; those
-    /// lanes read 0).
+    /// read 0).
     #[inline(always)]
-    pub(super) fn load_16(row: &[u8], x: isize) -> __m128i {
-        let piece = match usize::try_from(x).ok().and_then(|x| row.get(x..x + 16)) {
+    pub(super) fn piece_at(row: &[u8], x: isize) -> [u8; 16] {
+        match usize::try_from(x).ok().and_then(|x| row.get(x..x + 16)) {
             Some(inside) => inside.try_into().expect("16 bytes"),
             None => load_outside(row, x),
-        };
-        // SAFETY: `piece` is 16 bytes (SSE2, which every x86_64 CPU has).
-        unsafe { _mm_loadu_si128(piece.as_ptr().cast()) }
+        }
     }
 
     /// Stores the 16 `T`s of `v` into `row` from `x`, only those that fall inside it.
@@ -272,6 +277,25 @@ mod pieces {
             Some(inside) => inside.copy_from_slice(&v),
             None => store_outside(row, x, v),
         }
+    }
+
+    /// Checks a wavefront's rows and rows of sixteenths against each other; returns
+    /// the row width.
+    pub(super) fn checked_width(
+        src: &[&[u8]; LANES],
+        dst: &[&mut [u8]; LANES],
+        above: &[i32],
+        below: &[i32],
+    ) -> usize {
+        let w = above.len();
+        assert!(
+            w <= MAX_WIDTH
+                && below.len() == w
+                && src.iter().all(|r| r.len() == w)
+                && dst.iter().all(|r| r.len() == w),
+            "rows of unequal length"
+        );
+        w
     }
 
     /// The positions `x + j` of a piece of 16 that lie inside a row of `len`, with `j`.
@@ -301,6 +325,21 @@ mod pieces {
         for (j, at) in inside(row.len(), x) {
             row[at] = v[j];
         }
+    }
+}
+
+/// The x86 wavefronts' 16-byte loads and 16x16 byte transpose (SSE2, which every
+/// x86_64 CPU has).
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// 16 pixels of `row` from `x`, as [`super::pieces::piece_at`] reads them.
+    #[inline(always)]
+    pub(super) fn load_16(row: &[u8], x: isize) -> __m128i {
+        let piece = super::pieces::piece_at(row, x);
+        // SAFETY: `piece` is 16 bytes; SSE2 is part of every x86_64 CPU.
+        unsafe { _mm_loadu_si128(piece.as_ptr().cast()) }
     }
 
     /// The 16x16 byte transpose: afterwards byte `i` of vector `j` is byte `j` of input
@@ -338,10 +377,8 @@ mod avx512 {
 
     use super::LAG;
 
-    use super::pieces::{MAX_WIDTH, load_16, store_16, transpose_bytes};
-
-    /// Rows per wavefront: one per lane.
-    pub(super) const LANES: usize = 16;
+    use super::pieces::{LANES, checked_width, store_16};
+    use super::x86::{load_16, transpose_bytes};
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     pub(super) fn wavefront(
@@ -350,14 +387,7 @@ mod avx512 {
         above: &[i32],
         below: &mut [i32],
     ) {
-        let w = above.len();
-        assert!(
-            w <= MAX_WIDTH
-                && below.len() == w
-                && src.iter().all(|r| r.len() == w)
-                && dst.iter().all(|r| r.len() == w),
-            "rows of unequal length"
-        );
+        let w = checked_width(src, dst, above, below);
         const BEHIND: [i32; 16] = {
             let mut lag = [0i32; 16];
             let mut i = 0;
@@ -459,10 +489,8 @@ mod avx2 {
     use std::arch::x86_64::*;
 
     use super::LAG;
-    use super::pieces::{MAX_WIDTH, load_16, store_16, transpose_bytes};
-
-    /// Rows per wavefront: one per lane of two vectors.
-    pub(super) const LANES: usize = 16;
+    use super::pieces::{LANES, checked_width, store_16};
+    use super::x86::{load_16, transpose_bytes};
 
     #[target_feature(enable = "avx2")]
     pub(super) fn wavefront(
@@ -471,14 +499,7 @@ mod avx2 {
         above: &[i32],
         below: &mut [i32],
     ) {
-        let w = above.len();
-        assert!(
-            w <= MAX_WIDTH
-                && below.len() == w
-                && src.iter().all(|r| r.len() == w)
-                && dst.iter().all(|r| r.len() == w),
-            "rows of unequal length"
-        );
+        let w = checked_width(src, dst, above, below);
         let lag = |i: i32| i * LAG as i32;
         let behind = [
             _mm256_setr_epi32(
@@ -587,23 +608,153 @@ mod avx2 {
     }
 }
 
-#[cfg(all(test, target_arch = "x86_64"))]
+/// The 16-row lane wavefront on NEON: four vectors of four lanes (rows 0-3, 4-7, 8-11,
+/// 12-15). The shift up one lane is one `ext` of the vector before (or the row above
+/// the 16) with this one; the byte transpose is the x86 one with `zip1`/`zip2` for the
+/// byte unpacks; the compare masks narrow to the step's 16 output bytes.
+#[cfg(target_arch = "aarch64")]
+mod neon {
+    use std::arch::aarch64::*;
+
+    use super::LAG;
+    use super::pieces::{LANES, checked_width, piece_at, store_16};
+
+    /// The 16x16 byte transpose (see the x86 one): byte `i` of vector `j` becomes byte
+    /// `j` of vector `i`.
+    #[inline]
+    #[target_feature(enable = "neon")]
+    pub(super) fn transpose_bytes(mut m: [uint8x16_t; 16]) -> [uint8x16_t; 16] {
+        for _ in 0..4 {
+            let mut next = [vdupq_n_u8(0); 16];
+            for k in 0..8 {
+                next[2 * k] = vzip1q_u8(m[k], m[k + 8]);
+                next[2 * k + 1] = vzip2q_u8(m[k], m[k + 8]);
+            }
+            m = next;
+        }
+        m
+    }
+
+    #[target_feature(enable = "neon")]
+    pub(super) fn wavefront(
+        src: &[&[u8]; LANES],
+        dst: &mut [&mut [u8]; LANES],
+        above: &[i32],
+        below: &mut [i32],
+    ) {
+        let w = checked_width(src, dst, above, below);
+        let behind: [int32x4_t; 4] = std::array::from_fn(|g| {
+            let lag: [i32; 4] = std::array::from_fn(|i| (LAG * (4 * g + i)) as i32);
+            // SAFETY: `lag` is four i32s.
+            unsafe { vld1q_s32(lag.as_ptr()) }
+        });
+        let width = vdupq_n_u32(w as u32);
+        let (eight, high, full) = (vdupq_n_s32(8), vdupq_n_s32(127), vdupq_n_s32(255));
+        let zero = vdupq_n_s32(0);
+        let mut last = [zero; 4];
+        let mut before_last = [zero; 4];
+        let mut behind_below = [zero; 4];
+        let last_lag = (LAG * (LANES - 1)) as isize + 1;
+        let steps = w + last_lag as usize;
+        let mut t0 = 0;
+        while t0 < steps {
+            let mut pieces = [vdupq_n_u8(0); 16];
+            for (i, piece) in pieces.iter_mut().enumerate() {
+                let bytes = piece_at(src[i], t0 as isize - (LAG * i) as isize);
+                // SAFETY: `bytes` is 16 bytes.
+                *piece = unsafe { vld1q_u8(bytes.as_ptr()) };
+            }
+            let mut outs = [vdupq_n_u8(0); 16];
+            let mut sent = [0i32; 16];
+            for (j, pixels) in transpose_bytes(pieces).into_iter().enumerate() {
+                let t = t0 + j;
+                let (low, high_half) = (vmovl_u8(vget_low_u8(pixels)), vmovl_high_u8(pixels));
+                let pixels = [
+                    vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(low))),
+                    vreinterpretq_s32_u32(vmovl_high_u16(low)),
+                    vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(high_half))),
+                    vreinterpretq_s32_u32(vmovl_high_u16(high_half)),
+                ];
+                let first_row = vdupq_n_s32(above.get(t).copied().unwrap_or(0));
+                // Lane 0 of each vector takes the last lane of the one before.
+                let from_above = [
+                    vextq_s32::<3>(first_row, behind_below[0]),
+                    vextq_s32::<3>(behind_below[0], behind_below[1]),
+                    vextq_s32::<3>(behind_below[1], behind_below[2]),
+                    vextq_s32::<3>(behind_below[2], behind_below[3]),
+                ];
+                let t_lanes = vdupq_n_s32(t as i32);
+                let mut white = [vdupq_n_u32(0); 4];
+                for g in 0..4 {
+                    let x = vreinterpretq_u32_s32(vsubq_s32(t_lanes, behind[g]));
+                    let inside = vreinterpretq_s32_u32(vcltq_u32(x, width));
+                    let sixteenths =
+                        vaddq_s32(vaddq_s32(from_above[g], eight), vshlq_n_s32::<4>(pixels[g]));
+                    let value = vshrq_n_s32::<4>(vmlaq_n_s32(sixteenths, last[g], 7));
+                    white[g] = vcgtq_s32(value, high);
+                    let white_value = vandq_s32(vreinterpretq_s32_u32(white[g]), full);
+                    let err = vandq_s32(vsubq_s32(value, white_value), inside);
+                    behind_below[g] = vmlaq_n_s32(vmlaq_n_s32(before_last[g], last[g], 5), err, 3);
+                    before_last[g] = last[g];
+                    last[g] = err;
+                }
+                sent[j] = vgetq_lane_s32::<3>(behind_below[3]);
+                // All-ones lanes narrow to 0xFF bytes, rows in order.
+                let halves = [
+                    vmovn_u16(vcombine_u16(vmovn_u32(white[0]), vmovn_u32(white[1]))),
+                    vmovn_u16(vcombine_u16(vmovn_u32(white[2]), vmovn_u32(white[3]))),
+                ];
+                outs[j] = vcombine_u8(halves[0], halves[1]);
+            }
+            store_16(below, t0 as isize - last_lag, sent);
+            for (i, out) in transpose_bytes(outs).into_iter().enumerate() {
+                let mut bytes = [0u8; 16];
+                // SAFETY: `bytes` is 16 bytes.
+                unsafe { vst1q_u8(bytes.as_mut_ptr(), out) };
+                store_16(dst[i], t0 as isize - (LAG * i) as isize, bytes);
+            }
+            t0 += 16;
+        }
+    }
+}
+
+#[cfg(all(test, any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod tests {
-    use std::arch::x86_64::*;
+    /// The byte transpose of this architecture, on arrays.
+    fn transposed(m: [[u8; 16]; 16]) -> [[u8; 16]; 16] {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: SSE2 is part of every x86_64 CPU; every load and store is 16 bytes.
+        unsafe {
+            use std::arch::x86_64::*;
+            let v = m.map(|row| _mm_loadu_si128(row.as_ptr().cast()));
+            super::x86::transpose_bytes(v).map(|v| {
+                let mut row = [0u8; 16];
+                _mm_storeu_si128(row.as_mut_ptr().cast(), v);
+                row
+            })
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            use crate::simd::SimdLevel;
+            use std::arch::aarch64::*;
+            assert!(SimdLevel::Neon.is_supported());
+            // SAFETY: NEON checked above; every load and store is 16 bytes.
+            unsafe {
+                let v = m.map(|row| vld1q_u8(row.as_ptr()));
+                super::neon::transpose_bytes(v).map(|v| {
+                    let mut row = [0u8; 16];
+                    vst1q_u8(row.as_mut_ptr(), v);
+                    row
+                })
+            }
+        }
+    }
 
     #[test]
     fn byte_transpose_swaps_rows_and_columns() {
         let m: [[u8; 16]; 16] =
             std::array::from_fn(|i| std::array::from_fn(|j| (i * 16 + j) as u8));
-        // SAFETY: SSE2 is part of every x86_64 CPU; every load and store is 16 bytes.
-        let t = unsafe {
-            let v = m.map(|row| _mm_loadu_si128(row.as_ptr().cast()));
-            super::pieces::transpose_bytes(v).map(|v| {
-                let mut row = [0u8; 16];
-                _mm_storeu_si128(row.as_mut_ptr().cast(), v);
-                row
-            })
-        };
+        let t = transposed(m);
         for i in 0..16 {
             for j in 0..16 {
                 assert_eq!(t[j][i], m[i][j], "({i}, {j})");
