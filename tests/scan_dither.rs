@@ -106,16 +106,20 @@ fn dither_reference(src: &Image<u8>, serpentine: bool) -> Image<u8> {
 
 #[test]
 fn dithering_matches_the_reference() {
-    // Heights around the wavefronts' row counts (16 on AVX-512, 4 in the scalar code,
-    // single rows after them), widths shorter and longer than a wavefront's lag, every
-    // SIMD level, one plan reused across all of them.
+    // Heights around the wavefronts' row counts (16 on every SIMD level, 4 in the scalar
+    // code, single rows after them), widths shorter and longer than a wavefront's lag
+    // (8 and 9: the scalar wavefront without and with one inner step), every SIMD
+    // level, one plan reused across all of them.
+    let levels = levels();
+    let mut widths = awkward_widths();
+    widths.extend([8, 9]);
     let mut plan = Dither::new();
-    for &w in &awkward_widths() {
+    for &w in &widths {
         for h in [1, 3, 4, 5, 9, 15, 16, 17, 20, 33, 37] {
             let src = random_u8(w, h, (w * 100 + h) as u64).unwrap();
             for serpentine in [false, true] {
                 let want = dither_reference(&src, serpentine);
-                for level in levels() {
+                for &level in &levels {
                     let mut out = Image::<u8>::new(w, h).unwrap();
                     plan.apply_at(level, &src.as_view(), &mut out.as_view_mut(), serpentine)
                         .unwrap();
@@ -124,30 +128,36 @@ fn dithering_matches_the_reference() {
             }
         }
     }
-    // Strided views in and out, and saturated inputs (errors at their extremes).
+    // Strided views in and out (37 rows: a lane wavefront, then the scalar one, then
+    // single rows), both scan orders, and saturated inputs (errors at their extremes).
     let big = random_u8(301, 40, 5).unwrap();
-    let src = big.as_view().sub_view(3, 2, 290, 35).unwrap();
+    let src = big.as_view().sub_view(3, 2, 290, 37).unwrap();
     for fill in [None, Some(0u8), Some(255), Some(127), Some(128)] {
         let filled;
         let src = match fill {
             None => src,
             Some(v) => {
-                filled = Image::filled(290, 35, v).unwrap();
+                filled = Image::filled(290, 37, v).unwrap();
                 filled.as_view()
             }
         };
-        let want = dither_reference(&src.to_image(), false);
-        assert!(want.as_view().rows().flatten().all(|&v| v == 0 || v == 255));
-        for level in levels() {
-            let mut big_out = Image::<u8>::new(300, 40).unwrap();
-            let mut view = big_out.as_view_mut();
-            let mut out = view.sub_view_mut(5, 1, 290, 35).unwrap();
-            plan.apply_at(level, &src, &mut out, false).unwrap();
-            assert!(out.as_view().to_image() == want, "{level} fill {fill:?}");
-            assert!(
-                big_out.row(0).iter().all(|&v| v == 0),
-                "{level}: wrote outside the view"
-            );
+        for serpentine in [false, true] {
+            let want = dither_reference(&src.to_image(), serpentine);
+            assert!(want.as_view().rows().flatten().all(|&v| v == 0 || v == 255));
+            for &level in &levels {
+                let mut big_out = Image::<u8>::new(300, 40).unwrap();
+                let mut view = big_out.as_view_mut();
+                let mut out = view.sub_view_mut(5, 1, 290, 37).unwrap();
+                plan.apply_at(level, &src, &mut out, serpentine).unwrap();
+                assert!(
+                    out.as_view().to_image() == want,
+                    "{level} fill {fill:?} serpentine {serpentine}"
+                );
+                assert!(
+                    big_out.row(0).iter().all(|&v| v == 0),
+                    "{level}: wrote outside the view"
+                );
+            }
         }
     }
     // Mean gray is preserved on a flat field.

@@ -18,7 +18,8 @@
 //! it ends: they run one at a time, on the same per-pixel step.)
 //!
 //! Measured (4K, one thread, 2026-12-04): one row at a time with the errors carried
-//! through memory 21-26 ms; the scalar four-row wavefront 14-17 ms; AVX-512 7-8 ms.
+//! through memory 21-26 ms; the scalar four-row wavefront 14-15.5 ms; AVX2 8.4-9.5 ms;
+//! AVX-512 6.4-7.8 ms (NEON: tested under qemu, not yet timed on a board).
 //!
 //! Where a pixel's error goes is computed the other way round: the sixteenths the row
 //! below receives at a position are complete once the pixel after it is done
@@ -188,9 +189,10 @@ fn one_row<const BACKWARDS: bool>(
 }
 
 /// `R` rows forwards as a wavefront. `acc` holds `R + 1` rows of `w` sixteenths: row
-/// `i` of the wavefront reads row `i` and writes row `i + 1` (all of it), which row
-/// `i + 1` reads [`LAG`] steps later. Hence cells: a row of them is read and written
-/// in the same loop, never the same element in the same step.
+/// `i` of the wavefront reads row `i` and writes row `i + 1` (all of it). Row `i`
+/// completes position `x` while it dithers `x + 1`, a step before row `i + 1` reads it
+/// (see [`LAG`]). Hence cells: a row of them is read and written in the same loop,
+/// never the same element in the same step.
 fn wavefront<const R: usize>(
     src: [&[u8]; R],
     mut dst: [&mut [u8]; R],
@@ -229,10 +231,11 @@ fn wavefront<const R: usize>(
         let above: [&[Cell<i32>]; R] = std::array::from_fn(|i| &acc_row(i)[first(i)..][..n]);
         let below: [&[Cell<i32>]; R] =
             std::array::from_fn(|i| &acc_row(i + 1)[first(i) - 1..][..n]);
-        let mut i = 0;
+        // (`map` visits the rows in order; `row` counts them.)
+        let mut row = 0;
         let out: [&mut [u8]; R] = dst.each_mut().map(|d| {
-            let x0 = first(i);
-            i += 1;
+            let x0 = first(row);
+            row += 1;
             &mut d[x0..x0 + n]
         });
         for j in 0..n {
@@ -263,7 +266,7 @@ mod pieces {
     /// 16 pixels of `row` from `x` (which may start before it or end past it; those
     /// read 0).
     #[inline(always)]
-    pub(super) fn piece_at(row: &[u8], x: isize) -> [u8; 16] {
+    pub(super) fn load_piece(row: &[u8], x: isize) -> [u8; 16] {
         match usize::try_from(x).ok().and_then(|x| row.get(x..x + 16)) {
             Some(inside) => inside.try_into().expect("16 bytes"),
             None => load_outside(row, x),
@@ -272,7 +275,7 @@ mod pieces {
 
     /// Stores the 16 `T`s of `v` into `row` from `x`, only those that fall inside it.
     #[inline(always)]
-    pub(super) fn store_16<T: Copy>(row: &mut [T], x: isize, v: [T; 16]) {
+    pub(super) fn store_piece<T: Copy>(row: &mut [T], x: isize, v: [T; 16]) {
         match usize::try_from(x).ok().and_then(|x| row.get_mut(x..x + 16)) {
             Some(inside) => inside.copy_from_slice(&v),
             None => store_outside(row, x, v),
@@ -334,10 +337,10 @@ mod pieces {
 mod x86 {
     use std::arch::x86_64::*;
 
-    /// 16 pixels of `row` from `x`, as [`super::pieces::piece_at`] reads them.
+    /// 16 pixels of `row` from `x`, as [`super::pieces::load_piece`] reads them.
     #[inline(always)]
-    pub(super) fn load_16(row: &[u8], x: isize) -> __m128i {
-        let piece = super::pieces::piece_at(row, x);
+    pub(super) fn load_vector(row: &[u8], x: isize) -> __m128i {
+        let piece = super::pieces::load_piece(row, x);
         // SAFETY: `piece` is 16 bytes; SSE2 is part of every x86_64 CPU.
         unsafe { _mm_loadu_si128(piece.as_ptr().cast()) }
     }
@@ -366,9 +369,11 @@ mod x86 {
 /// `t − LAG·i` of its row in step `t`. The sixteenths a lane receives from the row
 /// above are the lane below's "behind, one row down" of the step before, shifted up
 /// one lane (lane 0 takes the row above the 16 from memory), so they never leave the
-/// registers; lane 15's go to memory for the next 16 rows. Source and output move
-/// through 16x16 byte transposes: 16 steps read one 16-pixel piece of each row, and
-/// write one. Lanes outside their row (before its start, past its end) are held at zero
+/// registers; lane 15's go to memory for the next 16 rows. Sources come in through a
+/// 16x16 byte transpose: 16 steps read one 16-pixel piece of each row. Outputs go out
+/// as the steps' compare masks, a 16x16 bit matrix: bit `i` of every step's mask is
+/// row `i`'s piece (AVX2 and NEON narrow the compare lanes to bytes and transpose
+/// back instead). Lanes outside their row (before its start, past its end) are held at zero
 /// error, and their outputs are not stored. Every lane does the scalar step's integer
 /// operations, so the bits are the scalar ones.
 #[cfg(target_arch = "x86_64")]
@@ -377,8 +382,8 @@ mod avx512 {
 
     use super::LAG;
 
-    use super::pieces::{LANES, checked_width, store_16};
-    use super::x86::{load_16, transpose_bytes};
+    use super::pieces::{LANES, checked_width, store_piece};
+    use super::x86::{load_vector, transpose_bytes};
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     pub(super) fn wavefront(
@@ -428,7 +433,7 @@ mod avx512 {
         while t0 < steps {
             let mut pieces = [_mm_setzero_si128(); 16];
             for (i, piece) in pieces.iter_mut().enumerate() {
-                *piece = load_16(src[i], t0 as isize - (LAG * i) as isize);
+                *piece = load_vector(src[i], t0 as isize - (LAG * i) as isize);
             }
             // Bit i of whites[j]: row i's pixel of step t0 + j is white.
             let mut whites = [0u16; 16];
@@ -463,7 +468,7 @@ mod avx512 {
             let mut sent = [0i32; 16];
             // SAFETY: `sent` is 16 i32s.
             unsafe { _mm512_storeu_si512(sent.as_mut_ptr().cast(), last_lane) };
-            store_16(below, t0 as isize - last_lag, sent);
+            store_piece(below, t0 as isize - last_lag, sent);
             // SAFETY: `whites` is 16 u16s.
             let whites = unsafe { _mm256_loadu_si256(whites.as_ptr().cast()) };
             for (i, row) in dst.iter_mut().enumerate() {
@@ -472,7 +477,7 @@ mod avx512 {
                 let mut bytes = [0u8; 16];
                 // SAFETY: `bytes` is 16 bytes.
                 unsafe { _mm_storeu_si128(bytes.as_mut_ptr().cast(), _mm_movm_epi8(white)) };
-                store_16(row, t0 as isize - (LAG * i) as isize, bytes);
+                store_piece(row, t0 as isize - (LAG * i) as isize, bytes);
             }
             t0 += 16;
         }
@@ -489,8 +494,8 @@ mod avx2 {
     use std::arch::x86_64::*;
 
     use super::LAG;
-    use super::pieces::{LANES, checked_width, store_16};
-    use super::x86::{load_16, transpose_bytes};
+    use super::pieces::{LANES, checked_width, store_piece};
+    use super::x86::{load_vector, transpose_bytes};
 
     #[target_feature(enable = "avx2")]
     pub(super) fn wavefront(
@@ -542,7 +547,7 @@ mod avx2 {
         while t0 < steps {
             let mut pieces = [_mm_setzero_si128(); 16];
             for (i, piece) in pieces.iter_mut().enumerate() {
-                *piece = load_16(src[i], t0 as isize - (LAG * i) as isize);
+                *piece = load_vector(src[i], t0 as isize - (LAG * i) as isize);
             }
             let mut outs = [_mm_setzero_si128(); 16];
             let mut sent = [0i32; 16];
@@ -596,12 +601,12 @@ mod avx2 {
                     _mm256_extracti128_si256::<1>(words),
                 );
             }
-            store_16(below, t0 as isize - last_lag, sent);
+            store_piece(below, t0 as isize - last_lag, sent);
             for (i, out) in transpose_bytes(outs).into_iter().enumerate() {
                 let mut bytes = [0u8; 16];
                 // SAFETY: `bytes` is 16 bytes.
                 unsafe { _mm_storeu_si128(bytes.as_mut_ptr().cast(), out) };
-                store_16(dst[i], t0 as isize - (LAG * i) as isize, bytes);
+                store_piece(dst[i], t0 as isize - (LAG * i) as isize, bytes);
             }
             t0 += 16;
         }
@@ -617,7 +622,7 @@ mod neon {
     use std::arch::aarch64::*;
 
     use super::LAG;
-    use super::pieces::{LANES, checked_width, piece_at, store_16};
+    use super::pieces::{LANES, checked_width, load_piece, store_piece};
 
     /// The 16x16 byte transpose (see the x86 one): byte `i` of vector `j` becomes byte
     /// `j` of vector `i`.
@@ -660,7 +665,7 @@ mod neon {
         while t0 < steps {
             let mut pieces = [vdupq_n_u8(0); 16];
             for (i, piece) in pieces.iter_mut().enumerate() {
-                let bytes = piece_at(src[i], t0 as isize - (LAG * i) as isize);
+                let bytes = load_piece(src[i], t0 as isize - (LAG * i) as isize);
                 // SAFETY: `bytes` is 16 bytes.
                 *piece = unsafe { vld1q_u8(bytes.as_ptr()) };
             }
@@ -706,12 +711,12 @@ mod neon {
                 ];
                 outs[j] = vcombine_u8(halves[0], halves[1]);
             }
-            store_16(below, t0 as isize - last_lag, sent);
+            store_piece(below, t0 as isize - last_lag, sent);
             for (i, out) in transpose_bytes(outs).into_iter().enumerate() {
                 let mut bytes = [0u8; 16];
                 // SAFETY: `bytes` is 16 bytes.
                 unsafe { vst1q_u8(bytes.as_mut_ptr(), out) };
-                store_16(dst[i], t0 as isize - (LAG * i) as isize, bytes);
+                store_piece(dst[i], t0 as isize - (LAG * i) as isize, bytes);
             }
             t0 += 16;
         }

@@ -218,7 +218,8 @@ impl Op for DitherOp {
     }
 
     fn uses_simd(&self) -> bool {
-        true
+        // Serpentine rows cannot run as a wavefront: they are scalar on every level.
+        !self.serpentine
     }
 
     fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
