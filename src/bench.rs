@@ -20,6 +20,9 @@ pub struct BenchConfig {
     pub repeats: usize,
     /// Forced SIMD level; `None` uses [`simd::level`].
     pub simd: Option<SimdLevel>,
+    /// A recorded frame to run on instead of the op's generated one (its size wins over
+    /// `width` and `height`).
+    pub input: Option<std::path::PathBuf>,
 }
 
 /// One benchmark result. Field names are a stable interface (`--json`).
@@ -48,6 +51,8 @@ pub struct BenchRecord {
     pub gb_per_s: f64,
     pub bytes_per_run: u64,
     pub params: serde_json::Value,
+    /// `"generated"` (the op's deterministic frame) or the file name of `--input`.
+    pub input: String,
     pub cpu: String,
     pub arch: String,
     pub version: String,
@@ -99,8 +104,19 @@ fn bench_at<S: AsRef<str>>(
 ) -> Result<BenchRecord> {
     let (mut op, params) = spec.build(params)?;
     let pool = thread_pool(cfg.threads)?;
-    let size = (cfg.width, cfg.height);
-    let input = op.bench_input(cfg.width, cfg.height)?;
+    let (input, input_name) = match &cfg.input {
+        Some(path) => {
+            let image = crate::image::load(path)?;
+            crate::ops::check_input(spec.name, op.as_ref(), &image.as_view())?;
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            (image, name.into_owned())
+        }
+        None => (
+            op.bench_input(cfg.width, cfg.height)?,
+            "generated".to_string(),
+        ),
+    };
+    let size = input.as_view().size();
     let (ow, oh) = op.output_size(size);
     let mut output = AnyImage::new(op.output_dtype(), ow, oh)?;
     op.prepare(size)?;
@@ -113,9 +129,9 @@ fn bench_at<S: AsRef<str>>(
     let secs = timing.median_ms / 1e3;
     Ok(BenchRecord {
         op: spec.name.to_string(),
-        size: format!("{}x{}", cfg.width, cfg.height),
-        width: cfg.width,
-        height: cfg.height,
+        size: format!("{}x{}", size.0, size.1),
+        width: size.0,
+        height: size.1,
         dtype: op.input_dtype().name().to_string(),
         out_dtype: op.output_dtype().name().to_string(),
         threads: pool.current_num_threads(),
@@ -133,10 +149,11 @@ fn bench_at<S: AsRef<str>>(
         p99_ms: timing.p99_ms,
         repeats: timing.count,
         warmup: cfg.warmup,
-        mpix_per_s: (cfg.width * cfg.height) as f64 / 1e6 / secs,
+        mpix_per_s: (size.0 * size.1) as f64 / 1e6 / secs,
         gb_per_s: bytes as f64 / 1e9 / secs,
         bytes_per_run: bytes,
         params: params.to_json(),
+        input: input_name,
         cpu: simd::cpu_model(),
         arch: std::env::consts::ARCH.to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),

@@ -92,6 +92,50 @@ fn bench_json_has_the_contract_fields() {
 }
 
 #[test]
+fn bench_runs_on_a_recorded_frame() {
+    let dir = temp_dir("bench-input");
+    let frame = dir.join("frame.npy");
+    save(
+        &frame,
+        AnyImage::from(random_u8(37, 21, 5).unwrap()).as_view(),
+    )
+    .unwrap();
+    let path = frame.to_str().unwrap();
+    let (ok, out, err) = run(&[
+        "bench",
+        "otsu",
+        "--input",
+        path,
+        "--threads",
+        "1",
+        "--repeats",
+        "2",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["size"], "37x21");
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(37), Some(21))
+    );
+    assert_eq!(v["input"], "frame.npy");
+    let (ok, out, _) = run(&["bench", "otsu", "--size", "8x8", "--repeats", "1", "--json"]);
+    assert!(ok && out.contains("\"input\":\"generated\""), "{out}");
+    // An f32 op on a u8 frame, a missing file, and a size beside the frame are errors.
+    assert_one_line_error(&["bench", "row_ema", "--input", path], &[], "u8");
+    let missing = dir.join("missing.npy");
+    assert_one_line_error(
+        &["bench", "otsu", "--input", missing.to_str().unwrap()],
+        &[],
+        "missing.npy",
+    );
+    let (ok, _, err) = run(&["bench", "otsu", "--input", path, "--size", "8x8"]);
+    assert!(!ok && !err.contains("panicked"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn bench_every_registered_op_and_simd_override() {
     for spec in frameline::ops::REGISTRY {
         let (ok, out, err) = run(&[

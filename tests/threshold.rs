@@ -7,8 +7,8 @@ mod common;
 
 use common::*;
 use frameline::kernels::threshold::{
-    Histogram, ThresholdKind, histogram, otsu_level, otsu_threshold, threshold_f32_at,
-    threshold_u8_at, triangle_level,
+    Histogram, HistogramCounter, ThresholdKind, histogram, otsu_level, otsu_threshold,
+    threshold_f32_at, threshold_u8_at, triangle_level,
 };
 use frameline::testing::{random_image, random_u8};
 use frameline::{DType, Error, Image};
@@ -118,16 +118,55 @@ fn fixed_thresholds_on_every_level_and_shape() {
 fn histograms_count_every_pixel_whatever_the_threads() {
     let (big, x, y) = embedded_u8(1001, 777, 2);
     let src = big.as_view().sub_view(x, y, 1001, 777).unwrap();
-    let mut want: Histogram = [0; 256];
-    for &v in src.rows().flatten() {
-        want[usize::from(v)] += 1;
-    }
+    let want = plain_count(&src);
     for threads in [1, 2, 3, 7] {
         assert_eq!(
             pool(threads).install(|| histogram(&src)),
             want,
             "{threads} threads"
         );
+    }
+}
+
+/// Counts `src` one pixel at a time.
+fn plain_count(src: &frameline::ImageView<'_, u8>) -> Histogram {
+    let mut want: Histogram = [0; 256];
+    for &v in src.rows().flatten() {
+        want[usize::from(v)] += 1;
+    }
+    want
+}
+
+#[test]
+fn pair_tables_count_exactly_and_are_clean_for_the_next_image() {
+    // Sizes around the pair tables' threshold (2^18 pixels per band): odd widths (a pixel
+    // left over per row), widths below one 8-pixel load, one column, and last bands
+    // that fall below the threshold and are counted pixel by pixel.
+    let cases = [
+        (1023, 300, 1),
+        (9, 30_000, 1),
+        (2, 140_000, 1),
+        (1, 300_000, 1),
+        (2001, 601, 3),
+        (2001, 530, 2),
+        (600, 400, 1),
+        (33, 17, 1),
+    ];
+    let mut counter = HistogramCounter::new();
+    for (seed, &(w, h, threads)) in cases.iter().enumerate() {
+        let (mut big, x, y) = embedded_u8(w, h, seed as u64);
+        if seed % 3 == 1 {
+            // Long runs of one value: every update hits one entry.
+            big.as_view_mut().fill(255);
+        }
+        let src = big.as_view().sub_view(x, y, w, h).unwrap();
+        let want = plain_count(&src);
+        assert_eq!(want.iter().sum::<u64>(), (w * h) as u64);
+        let pool = pool(threads);
+        for round in 0..2 {
+            let got = pool.install(|| counter.count(&src));
+            assert_eq!(got, want, "{w}x{h}, {threads} threads, round {round}");
+        }
     }
 }
 

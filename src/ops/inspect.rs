@@ -10,7 +10,7 @@ use crate::kernels::median::Median;
 use crate::kernels::morphology::{MAX_KSIZE as MORPH_MAX_KSIZE, MorphOp, Morphology};
 use crate::kernels::scan::row_ema;
 use crate::kernels::threshold::{
-    ThresholdKind, histogram, otsu_level, threshold_f32, threshold_u8, threshold_u8_level,
+    HistogramCounter, ThresholdKind, otsu_level, threshold_f32, threshold_u8, threshold_u8_level,
     triangle_level,
 };
 use crate::{Error, Result};
@@ -121,12 +121,14 @@ pub const OTSU: OpSpec = OpSpec {
             triangle: p.choice("method", &["otsu", "triangle"])? == "triangle",
             max: p.int("max", 0, 255)? as u8,
             kind: ThresholdKind::parse(p.str("type")?)?,
+            counter: HistogramCounter::new(),
         }))
     },
 };
 
 struct OtsuOp {
     triangle: bool,
+    counter: HistogramCounter,
     max: u8,
     kind: ThresholdKind,
 }
@@ -143,7 +145,7 @@ impl Op for OtsuOp {
 
     fn run(&mut self, src: AnyView<'_>, dst: AnyViewMut<'_>) -> Result<()> {
         let src = src.typed::<u8>()?;
-        let hist = histogram(&src);
+        let hist = self.counter.count(&src);
         let level = if self.triangle {
             triangle_level(&hist)
         } else {

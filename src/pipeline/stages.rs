@@ -15,13 +15,13 @@ use crate::kernels::flatfield::FlatField;
 use crate::kernels::gaussian::{GaussianBlur, GaussianParams};
 use crate::kernels::localstats::{LocalStats, LocalThreshold};
 use crate::kernels::morphology::Morphology;
-use crate::kernels::threshold::{ThresholdKind, otsu_threshold, threshold_u8};
+use crate::kernels::threshold::{HistogramCounter, ThresholdKind, threshold_u8};
 use crate::{Error, Result};
 
 /// How the binary defect mask is made.
 enum Thresholder {
     Fixed(u8),
-    Otsu,
+    Otsu(HistogramCounter),
     Sauvola(Box<LocalStats>, LocalThreshold),
 }
 
@@ -100,7 +100,7 @@ impl Stages {
         };
         let thresholder = match t.method.as_str() {
             "fixed" => Thresholder::Fixed(t.level),
-            "otsu" => Thresholder::Otsu,
+            "otsu" => Thresholder::Otsu(HistogramCounter::new()),
             "sauvola" => Thresholder::Sauvola(
                 Box::new(LocalStats::new(t.window, Border::Reflect101)?),
                 LocalThreshold::Sauvola { k: t.k, r: t.r }.validate()?,
@@ -226,7 +226,9 @@ impl Stages {
                 let level = *level;
                 step!(|s, d: &mut _| threshold_u8(&s, d, level, 255, kind));
             }
-            Thresholder::Otsu => step!(|s, d: &mut _| otsu_threshold(&s, d, 255, kind).map(|_| ())),
+            Thresholder::Otsu(counter) => {
+                step!(|s, d: &mut _| counter.otsu_threshold(&s, d, 255, kind).map(|_| ()))
+            }
             Thresholder::Sauvola(stats, method) => {
                 let (method, dark) = (*method, self.dark);
                 step!(

@@ -15,6 +15,10 @@ pub struct Args {
     /// Frame size.
     #[arg(long, default_value = "1920x1080", value_parser = super::parse_size)]
     size: (usize, usize),
+    /// Run on this frame (PNG, PGM, JPEG or .npy, of the op's input type) instead of the
+    /// op's generated one; its size replaces --size.
+    #[arg(long, conflicts_with = "size")]
+    input: Option<std::path::PathBuf>,
     /// Threads (default: all cores); 1 runs on exactly one thread.
     #[arg(long)]
     threads: Option<usize>,
@@ -53,6 +57,7 @@ pub fn run(args: Args) -> frameline::Result<()> {
         warmup: args.warmup,
         repeats: args.repeats,
         simd: args.simd,
+        input: args.input,
     };
     let r = bench_op(spec, &args.params, &cfg)?;
     if args.json {
