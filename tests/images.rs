@@ -116,6 +116,31 @@ fn owned_rows_are_aligned_and_padded() {
 }
 
 #[test]
+fn large_images_on_huge_pages_behave_like_small_ones() {
+    // Past HUGE_PAGE_MIN_BYTES the pixels live in mapped pages (on Linux): rows stay
+    // aligned, and clones, packing and conversions give the same pixels.
+    use frameline::image::HUGE_PAGE_MIN_BYTES;
+    for (w, h) in [(2048, HUGE_PAGE_MIN_BYTES / 2048), (2001, 2100)] {
+        let img = Image::from_fn(w, h, |x, y| (x * 7 + y * 3) as u8).unwrap();
+        assert!(img.stride() * h >= HUGE_PAGE_MIN_BYTES);
+        assert_eq!(img.row(h - 1).as_ptr() as usize % ROW_ALIGN_BYTES, 0);
+        assert_eq!(
+            img.get(w - 1, h - 1),
+            Some(((w - 1) * 7 + (h - 1) * 3) as u8)
+        );
+        let c = img.clone();
+        assert_eq!(c, img);
+        let packed = img.clone().into_vec();
+        assert_eq!(packed.len(), w * h);
+        assert_eq!(Image::from_vec(packed, w, h).unwrap(), img);
+        let buffer = img.clone().into_luma_buffer().unwrap();
+        assert_eq!(Image::try_from(buffer).unwrap(), img);
+        let f = Image::<f64>::filled(w, h / 4, -0.5).unwrap();
+        assert!(f.as_view().rows().flatten().all(|&v| v == -0.5));
+    }
+}
+
+#[test]
 fn clones_and_loaded_images_have_aligned_rows() {
     let img = Image::from_fn(70, 5, |x, y| (x * y) as u8).unwrap();
     for _ in 0..8 {

@@ -9,11 +9,13 @@ mod any;
 mod io;
 pub mod npy;
 mod owned;
+mod storage;
 mod view;
 
 pub use any::{AnyImage, AnyView, AnyViewMut};
 pub use io::{load, save};
 pub use owned::{Image, ROW_ALIGN_BYTES};
+pub use storage::HUGE_PAGE_MIN_BYTES;
 pub use view::{ImageView, ImageViewMut};
 
 use std::fmt;
@@ -79,7 +81,7 @@ mod sealed {
 
 /// An element type an image can hold: plain-old-data numbers.
 pub trait Pixel:
-    Copy + Default + PartialEq + fmt::Debug + Send + Sync + 'static + sealed::Sealed
+    Copy + Default + PartialEq + fmt::Debug + Send + Sync + 'static + bytemuck::Pod + sealed::Sealed
 {
     /// The matching runtime tag.
     const DTYPE: DType;

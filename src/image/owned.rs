@@ -1,6 +1,7 @@
 //! Owned images whose rows start on 64-byte boundaries (a cache line, and one AVX-512
 //! register), so SIMD loads of a row never straddle a line at its start.
 
+use super::storage::Storage;
 use super::{ImageView, ImageViewMut, Pixel, check_layout};
 use crate::{Error, Result};
 
@@ -11,7 +12,7 @@ pub const ROW_ALIGN_BYTES: usize = 64;
 /// is padded; made by [`Image::from_vec`] it adopts a packed buffer without copying.
 #[derive(Debug)]
 pub struct Image<T> {
-    buf: Vec<T>,
+    buf: Storage<T>,
     /// Elements skipped at the start of `buf` to reach an aligned address.
     offset: usize,
     width: usize,
@@ -45,12 +46,10 @@ impl<T: Pixel> Image<T> {
             })
             .ok_or_else(too_large)?;
         // An allocation the machine cannot satisfy is an error, not an abort.
-        let mut buf = Vec::new();
-        buf.try_reserve_exact(len).map_err(|_| too_large())?;
-        buf.resize(len, value);
+        let buf = Storage::filled(len, value).ok_or_else(too_large)?;
         // `align_offset` may in principle decline (usize::MAX); rows then stay unaligned,
         // which costs speed, never correctness.
-        let offset = match buf.as_ptr().align_offset(ROW_ALIGN_BYTES) {
+        let offset = match buf.as_slice().as_ptr().align_offset(ROW_ALIGN_BYTES) {
             o if o < per_line => o,
             _ => 0,
         };
@@ -82,7 +81,7 @@ impl<T: Pixel> Image<T> {
     pub fn from_vec(data: Vec<T>, width: usize, height: usize) -> Result<Self> {
         check_layout(width, height, width, data.len())?;
         Ok(Image {
-            buf: data,
+            buf: Storage::Heap(data),
             offset: 0,
             width,
             height,
@@ -93,13 +92,23 @@ impl<T: Pixel> Image<T> {
     /// The pixels as a packed `Vec` (row after row, no padding); no copy when the
     /// image is already packed at the start of its buffer.
     pub fn into_vec(self) -> Vec<T> {
-        if self.offset == 0 && self.stride == self.width {
-            let mut buf = self.buf;
-            buf.truncate(self.width * self.height);
-            return buf;
-        }
-        let mut out = Vec::with_capacity(self.width * self.height);
-        for row in self.as_view().rows() {
+        let (n, packed) = (
+            self.width * self.height,
+            self.offset == 0 && self.stride == self.width,
+        );
+        let this = match self.buf.into_heap() {
+            Ok(mut buf) if packed => {
+                buf.truncate(n);
+                return buf;
+            }
+            Ok(buf) => Image {
+                buf: Storage::Heap(buf),
+                ..self
+            },
+            Err(pages) => Image { buf: pages, ..self },
+        };
+        let mut out = Vec::with_capacity(n);
+        for row in this.as_view().rows() {
             out.extend_from_slice(row);
         }
         out
@@ -121,7 +130,7 @@ impl<T: Pixel> Image<T> {
 
     pub fn as_view(&self) -> ImageView<'_, T> {
         ImageView::new(
-            &self.buf[self.offset..],
+            &self.buf.as_slice()[self.offset..],
             self.width,
             self.height,
             self.stride,
@@ -131,7 +140,7 @@ impl<T: Pixel> Image<T> {
 
     pub fn as_view_mut(&mut self) -> ImageViewMut<'_, T> {
         ImageViewMut::new(
-            &mut self.buf[self.offset..],
+            &mut self.buf.as_mut_slice()[self.offset..],
             self.width,
             self.height,
             self.stride,
@@ -142,17 +151,18 @@ impl<T: Pixel> Image<T> {
     pub fn row(&self, y: usize) -> &[T] {
         let start = self.offset + y * self.stride;
         assert!(y < self.height, "row {y} out of {} rows", self.height);
-        &self.buf[start..start + self.width]
+        &self.buf.as_slice()[start..start + self.width]
     }
 
     pub fn row_mut(&mut self, y: usize) -> &mut [T] {
         let start = self.offset + y * self.stride;
         assert!(y < self.height, "row {y} out of {} rows", self.height);
-        &mut self.buf[start..start + self.width]
+        &mut self.buf.as_mut_slice()[start..start + self.width]
     }
 
     pub fn get(&self, x: usize, y: usize) -> Option<T> {
-        (x < self.width && y < self.height).then(|| self.buf[self.offset + y * self.stride + x])
+        (x < self.width && y < self.height)
+            .then(|| self.buf.as_slice()[self.offset + y * self.stride + x])
     }
 }
 
@@ -160,10 +170,12 @@ impl<T: Pixel> Image<T> {
 /// new allocation, which need not be aligned the same way).
 impl<T: Pixel> Clone for Image<T> {
     fn clone(&self) -> Self {
-        if self.offset == 0 && self.stride == self.width {
+        if let (Storage::Heap(buf), 0) = (&self.buf, self.offset)
+            && self.stride == self.width
+        {
             // Packed (adopted) images stay packed.
             return Image {
-                buf: self.buf.clone(),
+                buf: Storage::Heap(buf.clone()),
                 ..*self
             };
         }
