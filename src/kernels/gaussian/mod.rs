@@ -562,8 +562,9 @@ impl GaussianBlur {
                 constant_mid: i16::from(constant) << 6,
                 h: &|row: &[u8], x0: usize, padded: &mut [u8], out: &mut [i16]| {
                     let first = x0 as isize - (kx / 2) as isize;
-                    let p = window(row, first, out.len() + kx - 1, border, constant, padded);
-                    dispatch!(level => h_row_u8_fast(p, tx, out));
+                    h_pass(row, first, kx, border, constant, padded, out, |p, out| {
+                        dispatch!(level => h_row_u8_fast(p, tx, out));
+                    });
                 },
                 v: &|ring: &[i16], offsets: &[usize], out: &mut [u8]| {
                     dispatch!(level => v_row_u8_fast(ring, offsets, ty, out));
@@ -655,15 +656,18 @@ impl GaussianBlur {
             constant_mid: constant,
             h: &|row: &[f32], x0: usize, padded: &mut [f32], out: &mut [f32]| {
                 let first = x0 as isize - (cx.len() / 2) as isize;
-                let p = window(
+                h_pass(
                     row,
                     first,
-                    out.len() + cx.len() - 1,
+                    cx.len(),
                     border,
                     constant,
                     padded,
+                    out,
+                    |p, out| {
+                        dispatch!(level => h_row_f32(p, cx, out));
+                    },
                 );
-                dispatch!(level => h_row_f32(p, cx, out));
             },
             v: &|ring: &[f32], offsets: &[usize], out: &mut [f32]| {
                 dispatch!(level => v_row_f32(ring, offsets, cy, out));
@@ -806,6 +810,57 @@ fn window<'a, T: Copy>(
             );
             padded
         }
+    }
+}
+
+/// Runs a horizontal pass `h(p, out)` (output `i` from `p[i..i + k]`) whose first
+/// window starts at column `first` of `row`: windows inside the row read it in place,
+/// and only those near an edge go through `padded` (a copy of the whole row for every
+/// row cost a fifth of a 7x7 blur).
+#[allow(clippy::too_many_arguments)]
+fn h_pass<T: Copy, O>(
+    row: &[T],
+    first: isize,
+    k: usize,
+    border: Border,
+    constant: T,
+    padded: &mut [T],
+    out: &mut [O],
+    h: impl Fn(&[T], &mut [O]),
+) {
+    const STEP: usize = 64;
+    let n = out.len();
+    // Outputs lo..hi have their whole window inside the row; the in-place part starts
+    // and ends a multiple of STEP from the first output, so the SIMD kernels' scalar
+    // tails stay where they were (at most one per row).
+    let lo = (-first).clamp(0, n as isize) as usize;
+    let hi = (row.len() as isize + 1 - k as isize - first).clamp(lo as isize, n as isize) as usize;
+    let lo = lo.next_multiple_of(STEP);
+    let hi = if hi > lo {
+        lo + (hi - lo) / STEP * STEP
+    } else {
+        lo
+    };
+    if hi <= lo || hi > n {
+        h(window(row, first, n + k - 1, border, constant, padded), out);
+        return;
+    }
+    let (left, rest) = out.split_at_mut(lo);
+    let (middle, right) = rest.split_at_mut(hi - lo);
+    if lo > 0 {
+        h(
+            window(row, first, lo + k - 1, border, constant, padded),
+            left,
+        );
+    }
+    let a = (first + lo as isize) as usize;
+    h(&row[a..a + hi - lo + k - 1], middle);
+    if hi < n {
+        let from = first + hi as isize;
+        h(
+            window(row, from, n - hi + k - 1, border, constant, padded),
+            right,
+        );
     }
 }
 
