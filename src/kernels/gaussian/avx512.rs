@@ -240,8 +240,14 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
         "taps and rows differ"
     );
     super::check_ring_rows(ring, offsets, n);
-    let mut i = 0;
-    while i + L <= n {
+    if n < L {
+        return scalar::v_row_f32_from(ring, offsets, c, out, 0);
+    }
+    // The last vector ends at n, overlapping the one before: every column is computed by
+    // the vector code, as in the two- and four-row passes (the same bits whichever pass
+    // a row falls to, so bands of any height give the same image).
+    for start in (0..n).step_by(L) {
+        let i = start.min(n - L);
         // SAFETY: offsets[j] + i + 16 <= offsets[j] + n <= ring.len() (asserted).
         unsafe {
             let at = |k: usize| _mm512_loadu_ps(ring.as_ptr().add(offsets[k] + i));
@@ -255,9 +261,7 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
             }
             _mm512_storeu_ps(out.as_mut_ptr().add(i), acc);
         }
-        i += L;
     }
-    scalar::v_row_f32_from(ring, offsets, c, out, i);
 }
 
 /// [`scalar::v_row_f32_2`]: each ring row loaded once for both output rows; per row
@@ -275,8 +279,14 @@ pub fn v_row_f32_2(ring: &[f32], offsets: &[usize], c: &[f32], a: &mut [f32], b:
         return super::with_radius!(r, R => v_f32_2_unrolled::<R>(ring, offsets, c, a, b));
     }
     super::check_ring_rows(ring, offsets, n);
-    let mut i = 0;
-    while i + L <= n {
+    if n < L {
+        scalar::v_row_f32_from(ring, &offsets[..c.len()], c, a, 0);
+        scalar::v_row_f32_from(ring, &offsets[1..], c, b, 0);
+        return;
+    }
+    // The last vector ends at n, overlapping the one before (as the one-row pass).
+    for start in (0..n).step_by(L) {
+        let i = start.min(n - L);
         // SAFETY: offsets[j] + i + 16 <= offsets[j] + n <= ring.len() (asserted); the
         // stores write a[i..i + 16] and b[i..i + 16] with i + 16 <= n.
         unsafe {
@@ -297,10 +307,7 @@ pub fn v_row_f32_2(ring: &[f32], offsets: &[usize], c: &[f32], a: &mut [f32], b:
             _mm512_storeu_ps(a.as_mut_ptr().add(i), acc_a);
             _mm512_storeu_ps(b.as_mut_ptr().add(i), acc_b);
         }
-        i += L;
     }
-    scalar::v_row_f32_from(ring, &offsets[..c.len()], c, a, i);
-    scalar::v_row_f32_from(ring, &offsets[1..], c, b, i);
 }
 
 /// [`v_row_f32_2`] for radius `R` (at most 15), unrolled: taps in registers, row
@@ -321,8 +328,14 @@ fn v_f32_2_unrolled<const R: usize>(
     // The caller asserted the taps and the rows; `ring_row_ptrs` checks their lengths.
     let taps = taps_by_distance::<R>(c);
     let rows: [*const f32; 32] = super::ring_row_ptrs(ring, offsets, n);
-    let mut i = 0;
-    while i + L <= n {
+    if n < L {
+        scalar::v_row_f32_from(ring, &offsets[..2 * R + 1], c, a, 0);
+        scalar::v_row_f32_from(ring, &offsets[1..], c, b, 0);
+        return;
+    }
+    // The last vector ends at n, overlapping the one before (same bits, no scalar tail).
+    for start in (0..n).step_by(L) {
+        let i = start.min(n - L);
         // SAFETY: rows[k] + i + 16 <= ring start + offsets[k] + n <= ring end (asserted by
         // `ring_row_ptrs`); the stores write a[i..i + 16] and b[i..i + 16] with i + 16 <= n.
         unsafe {
@@ -343,10 +356,7 @@ fn v_f32_2_unrolled<const R: usize>(
             _mm512_storeu_ps(a.as_mut_ptr().add(i), acc_a);
             _mm512_storeu_ps(b.as_mut_ptr().add(i), acc_b);
         }
-        i += L;
     }
-    scalar::v_row_f32_from(ring, &offsets[..2 * R + 1], c, a, i);
-    scalar::v_row_f32_from(ring, &offsets[1..], c, b, i);
 }
 
 /// [`scalar::v_row_f32_4`]: four output rows from `2r + 4` ring rows, each row loaded
@@ -390,8 +400,16 @@ fn v_f32_4_unrolled<const R: usize>(
     // checks the rows' lengths.
     let taps = taps_by_distance::<R>(c);
     let rows: [*const f32; 34] = super::ring_row_ptrs(ring, offsets, n);
-    let mut i = 0;
-    while i + L <= n {
+    if n < L {
+        for (m, o) in out.into_iter().enumerate() {
+            scalar::v_row_f32_from(ring, &offsets[m..m + 2 * R + 1], c, o, 0);
+        }
+        return;
+    }
+    // The last vector ends at n, overlapping the one before (its columns computed again,
+    // to the same bits) instead of a scalar tail.
+    for start in (0..n).step_by(L) {
+        let i = start.min(n - L);
         // SAFETY: rows[k] + i + 16 <= ring start + offsets[k] + n <= ring end (asserted by
         // `ring_row_ptrs`); the stores write out[m][i..i + 16] with i + 16 <= n, the
         // length of every output row (asserted by the caller).
@@ -417,10 +435,6 @@ fn v_f32_4_unrolled<const R: usize>(
                 _mm512_storeu_ps(o.as_mut_ptr().add(i), v);
             }
         }
-        i += L;
-    }
-    for (m, o) in out.into_iter().enumerate() {
-        scalar::v_row_f32_from(ring, &offsets[m..m + 2 * R + 1], c, o, i);
     }
 }
 
