@@ -108,10 +108,13 @@ macro_rules! running_sums_body {
 }
 
 macro_rules! pixel_kernels {
-    ($p:ty, $acc:ty, $zero:expr, $add:ident, $sub:ident, $mod:ident) => {
-        pixel_kernels!($p, $acc, $zero, $add, $sub, $mod, h_sums_of_cols);
-    };
     ($p:ty, $acc:ty, $zero:expr, $add:ident, $sub:ident, $mod:ident, $h_sums_of_cols:path) => {
+        pixel_kernels!($p, $acc, $zero, $add, $sub, $mod, $h_sums_of_cols, h_sums, h_sums_both);
+    };
+    (
+        $p:ty, $acc:ty, $zero:expr, $add:ident, $sub:ident, $mod:ident, $h_sums_of_cols:path,
+        $h_sums_fn:path, $h_sums_both_fn:path
+    ) => {
         mod $mod {
             use super::*;
             autovectorized! {
@@ -234,8 +237,8 @@ macro_rules! pixel_kernels {
                 (0..n).fold(($zero, $zero), |(s, q), _| (s.$add(v), q.$add(v * v)))
             }
             pub static KERNELS: AccKernels<$p> = AccKernels {
-                h_sums,
-                h_sums_both,
+                h_sums: $h_sums_fn,
+                h_sums_both: $h_sums_both_fn,
                 col_add,
                 col_update,
                 h_sums_of_cols: $h_sums_of_cols,
@@ -263,7 +266,17 @@ impl FloatOps for f64 {
     }
 }
 
-pixel_kernels!(u8, u32, 0u32, wrapping_add, wrapping_sub, u8_kernels);
+pixel_kernels!(
+    u8,
+    u32,
+    0u32,
+    wrapping_add,
+    wrapping_sub,
+    u8_kernels,
+    h_sums_of_cols,
+    u8_scans::h_sums,
+    u8_scans::h_sums_both
+);
 pixel_kernels!(
     f32,
     f64,
@@ -273,6 +286,226 @@ pixel_kernels!(
     f32_kernels,
     super::f64_sums::h_sums_of_cols
 );
+
+/// Running window sums along u8 rows (wide windows) as prefix scans on x86. A running
+/// sum is one dependent add per pixel (with squares, two chains: about four cycles a
+/// pixel, half of a Sauvola filter's time), but `out[i] = out[i−1] + (p[i+k−1] −
+/// p[i−1])` is also the last sum of the block before plus a prefix sum of the
+/// differences, and a prefix sum of 16 (8) lanes is four (three) shift-and-add steps in
+/// registers. The sums wrap in u32 and the window sums (below 2^32) come out exact in
+/// any order: the same bits as the running loop, which other levels keep (NEON: a
+/// prefix scan there is future work).
+mod u8_scans {
+    use super::*;
+
+    /// `out[i] = Σ_{j<k} p[i+j]`.
+    pub(super) fn h_sums(level: SimdLevel, p: &[u8], k: usize, out: &mut [u32]) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(scan) = x86::scan_for(level) {
+            return scan(p, k, out, &mut []);
+        }
+        u8_kernels::h_sums(level, p, k, out)
+    }
+
+    /// [`h_sums`] and the same of squares into `out_sq`.
+    pub(super) fn h_sums_both(
+        level: SimdLevel,
+        p: &[u8],
+        k: usize,
+        out: &mut [u32],
+        out_sq: &mut [u32],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(scan) = x86::scan_for(level) {
+            let n = out.len().min(out_sq.len());
+            return scan(p, k, &mut out[..n], &mut out_sq[..n]);
+        }
+        u8_kernels::h_sums_both(level, p, k, out, out_sq)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    mod x86 {
+        use super::*;
+        use std::arch::x86_64::*;
+
+        /// The first window's sum (and sum of squares, unless `out_sq` is empty).
+        fn first_window(p: &[u8], k: usize, out: &mut [u32], out_sq: &mut [u32]) {
+            let v = |x: u8| u32::from(x);
+            out[0] = p[..k].iter().fold(0u32, |s, &x| s.wrapping_add(v(x)));
+            if let Some(q) = out_sq.first_mut() {
+                *q = p[..k]
+                    .iter()
+                    .fold(0u32, |s, &x| s.wrapping_add(v(x) * v(x)));
+            }
+        }
+
+        /// The row from `i` (at least 1) on as a running sum (the scans' tails).
+        fn running_from(p: &[u8], k: usize, out: &mut [u32], out_sq: &mut [u32], i: usize) {
+            let v = |x: u8| u32::from(x);
+            let sq = !out_sq.is_empty();
+            for i in i..out.len() {
+                let (e, l) = (v(p[i + k - 1]), v(p[i - 1]));
+                out[i] = out[i - 1].wrapping_add(e).wrapping_sub(l);
+                if sq {
+                    out_sq[i] = out_sq[i - 1].wrapping_add(e * e).wrapping_sub(l * l);
+                }
+            }
+        }
+
+        /// Sums (and squares, unless `out_sq` is empty) of the windows of `p`.
+        pub(super) type Scan = fn(&[u8], usize, &mut [u32], &mut [u32]);
+
+        /// The scan for `level`, if it has one and the CPU runs it.
+        pub(super) fn scan_for(level: SimdLevel) -> Option<Scan> {
+            match level {
+                SimdLevel::Avx512 | SimdLevel::Avx512Vbmi if SimdLevel::Avx512.is_supported() => {
+                    Some(|p, k, out, out_sq| {
+                        // SAFETY: `scan_for` just checked that the CPU has AVX-512 F/BW.
+                        unsafe { scan_avx512(p, k, out, out_sq) }
+                    })
+                }
+                SimdLevel::Avx2 if level.is_supported() => Some(|p, k, out, out_sq| {
+                    // SAFETY: `scan_for` just checked that the CPU has AVX2.
+                    unsafe { scan_avx2(p, k, out, out_sq) }
+                }),
+                _ => None,
+            }
+        }
+
+        fn check(p: &[u8], k: usize, out: &[u32], out_sq: &[u32]) {
+            assert!(
+                k >= 1 && !out.is_empty() && p.len() >= out.len() + k - 1,
+                "window row too short"
+            );
+            assert!(
+                out_sq.is_empty() || out_sq.len() == out.len(),
+                "square sums' row"
+            );
+        }
+
+        #[target_feature(enable = "avx512f,avx512bw")]
+        fn scan_avx512(p: &[u8], k: usize, out: &mut [u32], out_sq: &mut [u32]) {
+            const L: usize = 16;
+            check(p, k, out, out_sq);
+            let (n, sq) = (out.len(), !out_sq.is_empty());
+            first_window(p, k, out, out_sq);
+            let zero = _mm512_setzero_si512();
+            let last = _mm512_set1_epi32(L as i32 - 1);
+            // Inclusive prefix sum of the 16 lanes.
+            let scan = |mut x: __m512i| {
+                x = _mm512_add_epi32(x, _mm512_alignr_epi32::<15>(x, zero));
+                x = _mm512_add_epi32(x, _mm512_alignr_epi32::<14>(x, zero));
+                x = _mm512_add_epi32(x, _mm512_alignr_epi32::<12>(x, zero));
+                _mm512_add_epi32(x, _mm512_alignr_epi32::<8>(x, zero))
+            };
+            let mut carry = _mm512_set1_epi32(out[0] as i32);
+            let mut carry_sq = _mm512_set1_epi32(if sq { out_sq[0] as i32 } else { 0 });
+            let mut i = 1;
+            while i + L <= n {
+                // SAFETY: the loads read p[i − 1 .. i + 15] and p[i + k − 1 .. i + k + 15],
+                // inside p since i + 16 <= n and p.len() >= n + k − 1 (checked); the stores
+                // write out[i..i + 16] and out_sq[i..i + 16], i + 16 <= n = their length.
+                unsafe {
+                    let px = |at: usize| {
+                        _mm512_cvtepu8_epi32(_mm_loadu_si128(p.as_ptr().add(at).cast()))
+                    };
+                    let (e, l) = (px(i + k - 1), px(i - 1));
+                    let v = _mm512_add_epi32(scan(_mm512_sub_epi32(e, l)), carry);
+                    _mm512_storeu_si512(out.as_mut_ptr().add(i).cast(), v);
+                    carry = _mm512_permutexvar_epi32(last, v);
+                    if sq {
+                        let d =
+                            _mm512_sub_epi32(_mm512_mullo_epi32(e, e), _mm512_mullo_epi32(l, l));
+                        let v = _mm512_add_epi32(scan(d), carry_sq);
+                        _mm512_storeu_si512(out_sq.as_mut_ptr().add(i).cast(), v);
+                        carry_sq = _mm512_permutexvar_epi32(last, v);
+                    }
+                }
+                i += L;
+            }
+            running_from(p, k, out, out_sq, i);
+        }
+
+        #[target_feature(enable = "avx2")]
+        fn scan_avx2(p: &[u8], k: usize, out: &mut [u32], out_sq: &mut [u32]) {
+            const L: usize = 8;
+            check(p, k, out, out_sq);
+            let (n, sq) = (out.len(), !out_sq.is_empty());
+            first_window(p, k, out, out_sq);
+            let last = _mm256_set1_epi32(L as i32 - 1);
+            // Inclusive prefix sum of the 8 lanes: within each 128-bit half, then the low
+            // half's total into the high half.
+            let scan = |mut x: __m256i| {
+                x = _mm256_add_epi32(x, _mm256_slli_si256::<4>(x));
+                x = _mm256_add_epi32(x, _mm256_slli_si256::<8>(x));
+                let low_total = _mm256_shuffle_epi32::<0xff>(x);
+                _mm256_add_epi32(x, _mm256_permute2x128_si256::<0x08>(low_total, low_total))
+            };
+            let mut carry = _mm256_set1_epi32(out[0] as i32);
+            let mut carry_sq = _mm256_set1_epi32(if sq { out_sq[0] as i32 } else { 0 });
+            let mut i = 1;
+            while i + L <= n {
+                // SAFETY: the loads read 8 bytes at p[i − 1] and at p[i + k − 1], inside p
+                // since i + 8 <= n and p.len() >= n + k − 1 (checked); the stores write
+                // out[i..i + 8] and out_sq[i..i + 8], i + 8 <= n = their length.
+                unsafe {
+                    let px = |at: usize| {
+                        _mm256_cvtepu8_epi32(_mm_loadl_epi64(p.as_ptr().add(at).cast()))
+                    };
+                    let (e, l) = (px(i + k - 1), px(i - 1));
+                    let v = _mm256_add_epi32(scan(_mm256_sub_epi32(e, l)), carry);
+                    _mm256_storeu_si256(out.as_mut_ptr().add(i).cast(), v);
+                    carry = _mm256_permutevar8x32_epi32(v, last);
+                    if sq {
+                        let d =
+                            _mm256_sub_epi32(_mm256_mullo_epi32(e, e), _mm256_mullo_epi32(l, l));
+                        let v = _mm256_add_epi32(scan(d), carry_sq);
+                        _mm256_storeu_si256(out_sq.as_mut_ptr().add(i).cast(), v);
+                        carry_sq = _mm256_permutevar8x32_epi32(v, last);
+                    }
+                }
+                i += L;
+            }
+            running_from(p, k, out, out_sq, i);
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// The scans give the running loop's bits on every level, for windows and rows
+        /// around the vector widths, with and without squares.
+        #[test]
+        fn scans_match_the_running_sums() {
+            let mut seed = 0x2545_f491_4f6c_dd1du64;
+            let mut next = move || {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed >> 32) as u8
+            };
+            for k in [1, 2, 7, 17, 25, 64, 255] {
+                for n in [1, 2, 7, 8, 9, 15, 16, 17, 33, 100, 1000] {
+                    let p: Vec<u8> = (0..n + k - 1).map(|_| next()).collect();
+                    let (mut want, mut want_sq) = (vec![0; n], vec![0; n]);
+                    u8_kernels::h_sums_both(SimdLevel::Scalar, &p, k, &mut want, &mut want_sq);
+                    let mut plain = vec![0; n];
+                    u8_kernels::h_sums(SimdLevel::Scalar, &p, k, &mut plain);
+                    assert_eq!(plain, want, "k {k} n {n}");
+                    for level in SimdLevel::supported() {
+                        let (mut got, mut got_sq) = (vec![0; n], vec![0; n]);
+                        h_sums_both(level, &p, k, &mut got, &mut got_sq);
+                        assert_eq!((&got, &got_sq), (&want, &want_sq), "{level} k {k} n {n}");
+                        let mut got = vec![0; n];
+                        h_sums(level, &p, k, &mut got);
+                        assert_eq!(got, want, "{level} k {k} n {n} sums only");
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// The f64 window sums of column sums (f32 images), with a hand-written AVX-512 form.
 mod f64_sums {
