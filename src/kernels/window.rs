@@ -300,8 +300,7 @@ mod u8_scans {
 
     /// `out[i] = Σ_{j<k} p[i+j]`.
     pub(super) fn h_sums(level: SimdLevel, p: &[u8], k: usize, out: &mut [u32]) {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(scan) = x86::scan_for(level) {
+        if let Some(scan) = scan_for(level) {
             return scan(p, k, out, &mut []);
         }
         u8_kernels::h_sums(level, p, k, out)
@@ -315,12 +314,73 @@ mod u8_scans {
         out: &mut [u32],
         out_sq: &mut [u32],
     ) {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(scan) = x86::scan_for(level) {
+        if let Some(scan) = scan_for(level) {
             let n = out.len().min(out_sq.len());
             return scan(p, k, &mut out[..n], &mut out_sq[..n]);
         }
         u8_kernels::h_sums_both(level, p, k, out, out_sq)
+    }
+
+    /// The first window's sum (and sum of squares, unless `out_sq` is empty).
+    fn first_window(p: &[u8], k: usize, out: &mut [u32], out_sq: &mut [u32]) {
+        let v = |x: u8| u32::from(x);
+        out[0] = p[..k].iter().fold(0u32, |s, &x| s.wrapping_add(v(x)));
+        if let Some(q) = out_sq.first_mut() {
+            *q = p[..k]
+                .iter()
+                .fold(0u32, |s, &x| s.wrapping_add(v(x) * v(x)));
+        }
+    }
+
+    /// The row from `i` (at least 1) on as a running sum (the scans' tails).
+    fn running_from(p: &[u8], k: usize, out: &mut [u32], out_sq: &mut [u32], i: usize) {
+        let v = |x: u8| u32::from(x);
+        let sq = !out_sq.is_empty();
+        for i in i..out.len() {
+            let (e, l) = (v(p[i + k - 1]), v(p[i - 1]));
+            out[i] = out[i - 1].wrapping_add(e).wrapping_sub(l);
+            if sq {
+                out_sq[i] = out_sq[i - 1].wrapping_add(e * e).wrapping_sub(l * l);
+            }
+        }
+    }
+
+    fn check(p: &[u8], k: usize, out: &[u32], out_sq: &[u32]) {
+        assert!(
+            k >= 1 && !out.is_empty() && p.len() >= out.len() + k - 1,
+            "window row too short"
+        );
+        assert!(
+            out_sq.is_empty() || out_sq.len() == out.len(),
+            "square sums' row"
+        );
+    }
+
+    /// Sums (and squares, unless `out_sq` is empty) of the windows of `p`.
+    type Scan = fn(&[u8], usize, &mut [u32], &mut [u32]);
+
+    /// The scan for `level`, if it has one and the CPU runs it.
+    fn scan_for(level: SimdLevel) -> Option<Scan> {
+        match level {
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx512 | SimdLevel::Avx512Vbmi if SimdLevel::Avx512.is_supported() => {
+                Some(|p, k, out, out_sq| {
+                    // SAFETY: `scan_for` just checked that the CPU has AVX-512 F/BW.
+                    unsafe { x86::scan_avx512(p, k, out, out_sq) }
+                })
+            }
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx2 if level.is_supported() => Some(|p, k, out, out_sq| {
+                // SAFETY: `scan_for` just checked that the CPU has AVX2.
+                unsafe { x86::scan_avx2(p, k, out, out_sq) }
+            }),
+            #[cfg(target_arch = "aarch64")]
+            SimdLevel::Neon if level.is_supported() => Some(|p, k, out, out_sq| {
+                // SAFETY: `scan_for` just checked that the CPU has NEON.
+                unsafe { arm::scan_neon(p, k, out, out_sq) }
+            }),
+            _ => None,
+        }
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -328,63 +388,8 @@ mod u8_scans {
         use super::*;
         use std::arch::x86_64::*;
 
-        /// The first window's sum (and sum of squares, unless `out_sq` is empty).
-        fn first_window(p: &[u8], k: usize, out: &mut [u32], out_sq: &mut [u32]) {
-            let v = |x: u8| u32::from(x);
-            out[0] = p[..k].iter().fold(0u32, |s, &x| s.wrapping_add(v(x)));
-            if let Some(q) = out_sq.first_mut() {
-                *q = p[..k]
-                    .iter()
-                    .fold(0u32, |s, &x| s.wrapping_add(v(x) * v(x)));
-            }
-        }
-
-        /// The row from `i` (at least 1) on as a running sum (the scans' tails).
-        fn running_from(p: &[u8], k: usize, out: &mut [u32], out_sq: &mut [u32], i: usize) {
-            let v = |x: u8| u32::from(x);
-            let sq = !out_sq.is_empty();
-            for i in i..out.len() {
-                let (e, l) = (v(p[i + k - 1]), v(p[i - 1]));
-                out[i] = out[i - 1].wrapping_add(e).wrapping_sub(l);
-                if sq {
-                    out_sq[i] = out_sq[i - 1].wrapping_add(e * e).wrapping_sub(l * l);
-                }
-            }
-        }
-
-        /// Sums (and squares, unless `out_sq` is empty) of the windows of `p`.
-        pub(super) type Scan = fn(&[u8], usize, &mut [u32], &mut [u32]);
-
-        /// The scan for `level`, if it has one and the CPU runs it.
-        pub(super) fn scan_for(level: SimdLevel) -> Option<Scan> {
-            match level {
-                SimdLevel::Avx512 | SimdLevel::Avx512Vbmi if SimdLevel::Avx512.is_supported() => {
-                    Some(|p, k, out, out_sq| {
-                        // SAFETY: `scan_for` just checked that the CPU has AVX-512 F/BW.
-                        unsafe { scan_avx512(p, k, out, out_sq) }
-                    })
-                }
-                SimdLevel::Avx2 if level.is_supported() => Some(|p, k, out, out_sq| {
-                    // SAFETY: `scan_for` just checked that the CPU has AVX2.
-                    unsafe { scan_avx2(p, k, out, out_sq) }
-                }),
-                _ => None,
-            }
-        }
-
-        fn check(p: &[u8], k: usize, out: &[u32], out_sq: &[u32]) {
-            assert!(
-                k >= 1 && !out.is_empty() && p.len() >= out.len() + k - 1,
-                "window row too short"
-            );
-            assert!(
-                out_sq.is_empty() || out_sq.len() == out.len(),
-                "square sums' row"
-            );
-        }
-
         #[target_feature(enable = "avx512f,avx512bw")]
-        fn scan_avx512(p: &[u8], k: usize, out: &mut [u32], out_sq: &mut [u32]) {
+        pub(super) fn scan_avx512(p: &[u8], k: usize, out: &mut [u32], out_sq: &mut [u32]) {
             const L: usize = 16;
             check(p, k, out, out_sq);
             let (n, sq) = (out.len(), !out_sq.is_empty());
@@ -427,7 +432,7 @@ mod u8_scans {
         }
 
         #[target_feature(enable = "avx2")]
-        fn scan_avx2(p: &[u8], k: usize, out: &mut [u32], out_sq: &mut [u32]) {
+        pub(super) fn scan_avx2(p: &[u8], k: usize, out: &mut [u32], out_sq: &mut [u32]) {
             const L: usize = 8;
             check(p, k, out, out_sq);
             let (n, sq) = (out.len(), !out_sq.is_empty());
@@ -462,6 +467,56 @@ mod u8_scans {
                         let v = _mm256_add_epi32(scan(d), carry_sq);
                         _mm256_storeu_si256(out_sq.as_mut_ptr().add(i).cast(), v);
                         carry_sq = _mm256_permutevar8x32_epi32(v, last);
+                    }
+                }
+                i += L;
+            }
+            running_from(p, k, out, out_sq, i);
+        }
+    }
+
+    #[cfg(target_arch = "aarch64")]
+    mod arm {
+        use super::*;
+        use std::arch::aarch64::*;
+
+        #[target_feature(enable = "neon")]
+        pub(super) fn scan_neon(p: &[u8], k: usize, out: &mut [u32], out_sq: &mut [u32]) {
+            const L: usize = 8;
+            check(p, k, out, out_sq);
+            let (n, sq) = (out.len(), !out_sq.is_empty());
+            first_window(p, k, out, out_sq);
+            let zero = vdupq_n_u32(0);
+            // Inclusive prefix sum of 4 lanes: lane l adds lane l − 1, then l − 2.
+            let scan = |x: uint32x4_t| {
+                let x = vaddq_u32(x, vextq_u32::<3>(zero, x));
+                vaddq_u32(x, vextq_u32::<2>(zero, x))
+            };
+            let mut carry = vdupq_n_u32(out[0]);
+            let mut carry_sq = vdupq_n_u32(if sq { out_sq[0] } else { 0 });
+            let mut i = 1;
+            while i + L <= n {
+                // SAFETY: the loads read 8 bytes at p[i − 1] and at p[i + k − 1], inside p
+                // since i + 8 <= n and p.len() >= n + k − 1 (checked); the stores write
+                // out[i..i + 8] and out_sq[i..i + 8], i + 8 <= n = their length.
+                unsafe {
+                    let px = |at: usize| vmovl_u8(vld1_u8(p.as_ptr().add(at)));
+                    let (e16, l16) = (px(i + k - 1), px(i - 1));
+                    let halves = [
+                        (vmovl_u16(vget_low_u16(e16)), vmovl_u16(vget_low_u16(l16))),
+                        (vmovl_high_u16(e16), vmovl_high_u16(l16)),
+                    ];
+                    for (h, (e, l)) in halves.into_iter().enumerate() {
+                        let at = i + 4 * h;
+                        let v = vaddq_u32(scan(vsubq_u32(e, l)), carry);
+                        vst1q_u32(out.as_mut_ptr().add(at), v);
+                        carry = vdupq_laneq_u32::<3>(v);
+                        if sq {
+                            let d = vsubq_u32(vmulq_u32(e, e), vmulq_u32(l, l));
+                            let v = vaddq_u32(scan(d), carry_sq);
+                            vst1q_u32(out_sq.as_mut_ptr().add(at), v);
+                            carry_sq = vdupq_laneq_u32::<3>(v);
+                        }
                     }
                 }
                 i += L;
