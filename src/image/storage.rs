@@ -61,7 +61,8 @@ impl<T: Pixel> Storage<T> {
             return None;
         }
         // Advice only: where huge pages are off or scarce the kernel uses small ones.
-        let _ = map.advise_range(memmap2::Advice::HugePage, start, bytes);
+        // The whole mapping (one kernel memory region; its unaligned ends stay small pages).
+        let _ = map.advise(memmap2::Advice::HugePage);
         let mut storage = Storage::Pages {
             map,
             start,

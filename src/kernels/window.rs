@@ -287,14 +287,14 @@ pixel_kernels!(
     super::f64_sums::h_sums_of_cols
 );
 
-/// Running window sums along u8 rows (wide windows) as prefix scans on x86. A running
+/// Running window sums along u8 rows (wide windows) as prefix scans on AVX-512, AVX2 and
+/// NEON. A running
 /// sum is one dependent add per pixel (with squares, two chains: about four cycles a
 /// pixel, half of a Sauvola filter's time), but `out[i] = out[i−1] + (p[i+k−1] −
 /// p[i−1])` is also the last sum of the block before plus a prefix sum of the
-/// differences, and a prefix sum of 16 (8) lanes is four (three) shift-and-add steps in
-/// registers. The sums wrap in u32 and the window sums (below 2^32) come out exact in
-/// any order: the same bits as the running loop, which other levels keep (NEON: a
-/// prefix scan there is future work).
+/// differences, and a prefix sum of 16 (8, 4) lanes is four (three, two) shift-and-add
+/// steps in registers. The sums wrap in u32 and the window sums (below 2^32) come out
+/// exact in any order: the same bits as the running loop, which the scalar level keeps.
 mod u8_scans {
     use super::*;
 

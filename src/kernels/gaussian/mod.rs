@@ -841,7 +841,7 @@ fn h_pass<T: Copy, O>(
     } else {
         lo
     };
-    if hi <= lo || hi > n {
+    if hi <= lo {
         h(window(row, first, n + k - 1, border, constant, padded), out);
         return;
     }
