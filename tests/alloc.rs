@@ -35,19 +35,20 @@ fn warmed_up_ops_do_not_allocate() {
     }
     for pool in &pools {
         let threads = pool.current_num_threads();
-        // Every op with its defaults, and the f32 Gaussian's two drivers (k <= 31 with a
+        // Every op with its defaults, the f32 Gaussian's two drivers (k <= 31 with a
         // border inside the image takes the vertical pass first; constant borders and
-        // larger kernels the ring).
-        let f32_gaussians: [&[&str]; 3] = [
+        // larger kernels the ring) and the u8 box cascade (fused through row rings).
+        let gaussians: [&[&str]; 4] = [
             &["dtype=f32", "ksize=31"],
             &["dtype=f32", "ksize=31", "border=constant"],
             &["dtype=f32", "ksize=41", "method=direct"],
+            &["dtype=u8", "ksize=101"],
         ];
         let gaussian = REGISTRY.iter().find(|s| s.name == "gaussian").unwrap();
         let cases = REGISTRY
             .iter()
             .map(|spec| (spec, &[][..]))
-            .chain(f32_gaussians.iter().map(|&params| (gaussian, params)));
+            .chain(gaussians.iter().map(|&params| (gaussian, params)));
         for (spec, params) in cases {
             let (mut op, _) = spec.build(params).unwrap();
             let input = op.bench_input(w, h).unwrap();

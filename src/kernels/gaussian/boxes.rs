@@ -196,64 +196,107 @@ fn running_sums(level: SimdLevel, cols: &[u32], wx: usize, sums: &mut [u32]) {
     }
 }
 
-/// Per-band scratch of an integer stage: padded column sums, window sums.
+/// The running column and window sums of one box of the integer cascade, per band.
 #[derive(Debug, Default)]
-struct StageScratch {
+struct StageSums {
+    /// Column sums over the box's rows, padded on both sides by the border.
     cols: Vec<u32>,
+    /// Window sums of one output row.
     sums: Vec<u32>,
 }
 
-/// One box of the integer cascade: window sums of `src` over `wx`×`wy` (odd widths,
-/// centred), through `border`, handed row by row to `emit(sums, out_row)`.
-fn int_stage<S: StageInput, D: crate::image::Pixel>(
-    level: SimdLevel,
-    (wx, wy): (usize, usize),
-    border: Border,
-    src: &ImageView<'_, S>,
-    dst: &mut ImageViewMut<'_, D>,
-    scratch: &mut Vec<StageScratch>,
-    emit: &(dyn Fn(&[u32], &mut [D]) + Sync),
-) {
-    let (w, h) = src.size();
-    let (rx, ry) = (wx / 2, (wy / 2) as isize);
-    let band_rows = parallel::bands_with_scratch(w, h, scratch);
-    for s in scratch.iter_mut() {
-        s.cols.resize(w + 2 * rx, 0);
-        s.sums.resize(w, 0);
-    }
-    parallel::for_each_band_with_scratch(dst.reborrow(), band_rows, scratch, &|y0, mut band, s| {
-        let row = |y: isize| src.row(border.map(y, h).expect("reflect or replicate border"));
-        for i in 0..band.height() {
-            let y = (y0 + i) as isize;
-            let col = &mut s.cols[rx..rx + w];
-            if i == 0 {
-                col.fill(0);
-                for d in -ry..=ry {
-                    S::col_add(level, col, row(y + d));
-                }
-            } else {
-                S::col_slide(level, col, row(y + ry), row(y - ry - 1));
+impl StageSums {
+    /// Window sums of output row `y` of a `wx`×`wy` box over an input of `h` rows, each
+    /// input row given by `row` (a real row, already mapped through the border). At
+    /// `first` the column sums are filled from the whole window, otherwise slid down by
+    /// one row from row `y − 1`.
+    #[allow(clippy::too_many_arguments)]
+    fn row<'a, S: StageInput>(
+        &mut self,
+        level: SimdLevel,
+        (wx, wy): (usize, usize),
+        border: Border,
+        h: usize,
+        row: impl Fn(usize) -> &'a [S],
+        y: usize,
+        first: bool,
+    ) -> &[u32] {
+        let w = self.sums.len();
+        let (rx, ry) = (wx / 2, (wy / 2) as isize);
+        let mapped = |v: isize| row(border.map(v, h).expect("reflect or replicate border"));
+        let y = y as isize;
+        let col = &mut self.cols[rx..rx + w];
+        if first {
+            col.fill(0);
+            for d in -ry..=ry {
+                S::col_add(level, col, mapped(y + d));
             }
-            for x in (-(rx as isize)..0).chain(w as isize..(w + rx) as isize) {
-                let xx = border.map(x, w).expect("reflect or replicate border");
-                s.cols[(rx as isize + x) as usize] = s.cols[rx + xx];
-            }
-            running_sums(level, &s.cols, wx, &mut s.sums);
-            emit(&s.sums, band.row_mut(i));
+        } else {
+            S::col_slide(level, col, mapped(y + ry), mapped(y - ry - 1));
         }
-    });
+        for x in (-(rx as isize)..0).chain(w as isize..(w + rx) as isize) {
+            let xx = border.map(x, w).expect("reflect or replicate border");
+            self.cols[(rx as isize + x) as usize] = self.cols[rx + xx];
+        }
+        running_sums(level, &self.cols, wx, &mut self.sums);
+        &self.sums
+    }
+}
+
+/// The last rows an intermediate box wrote, in `len` slots of `w` Q8 values: row `y` is
+/// in slot `y % len`.
+#[derive(Debug, Default)]
+struct RowRing {
+    rows: Vec<u16>,
+    len: usize,
+}
+
+impl RowRing {
+    /// Slots for the rows a box of radius `r` reads (its window and the row leaving it),
+    /// or the whole input when that is no taller.
+    fn fit(&mut self, w: usize, h: usize, r: usize) {
+        self.len = (2 * r + 2).min(h);
+        self.rows.resize(self.len * w, 0);
+    }
+
+    /// Whether the ring holds all `h` rows (then it is filled at once).
+    fn whole(&self, h: usize) -> bool {
+        self.len == h
+    }
+
+    fn row(&self, y: usize, w: usize) -> &[u16] {
+        let at = (y % self.len) * w;
+        &self.rows[at..at + w]
+    }
+
+    fn row_mut(&mut self, y: usize, w: usize) -> &mut [u16] {
+        let at = (y % self.len) * w;
+        &mut self.rows[at..at + w]
+    }
+}
+
+/// Per-band scratch of the fused cascade: the sums of each box and the rings between them.
+#[derive(Debug, Default)]
+struct BandScratch {
+    stages: [StageSums; BOXES],
+    rings: [RowRing; BOXES - 1],
 }
 
 /// The u8 cascade in integers: each box's window sums are exact in u32, the first two
 /// boxes' means are kept in Q8 (u16, 1/256 gray level), the last is rounded to u8. The
 /// f32 cascade moved 4-byte floats with 8-byte sums through every box; this moves 2-byte
 /// intermediates with 4-byte sums.
+///
+/// The three boxes run fused, row by row: each intermediate box writes into a ring of
+/// the few rows the next one reads (its window and the row leaving it), so the
+/// intermediates stay in cache instead of going through two whole frames in memory.
+/// Each band of rows computes the intermediate rows above and below it that it reads
+/// (a halo); the sums are exact, so bands and threads give identical output.
 #[derive(Debug)]
 struct IntCascade {
     widths: [(usize, usize); BOXES],
     border: Border,
-    tmp: [Option<Image<u16>>; 2],
-    scratch: Vec<StageScratch>,
+    scratch: Vec<BandScratch>,
 }
 
 impl IntCascade {
@@ -263,50 +306,115 @@ impl IntCascade {
         src: &ImageView<'_, u8>,
         dst: &mut ImageViewMut<'_, u8>,
     ) -> Result<()> {
-        let size = src.size();
-        let take = |slot: &mut Option<Image<u16>>| -> Result<Image<u16>> {
-            match slot.take() {
-                Some(img) if img.size() == size => Ok(img),
-                _ => Image::new(size.0, size.1),
-            }
-        };
-        let (mut a, mut b) = (take(&mut self.tmp[0])?, take(&mut self.tmp[1])?);
+        let (w, h) = src.size();
         // f32 scaling: the sums convert with a relative error below 2^-24, far below the
         // half-unit rounding of the results (at most 65280 Q8 units, or 255).
         let area = |i: usize| (self.widths[i].0 * self.widths[i].1) as f32;
-        let (q1, q2) = (256.0 / area(0), 1.0 / area(1));
-        let q3 = 1.0 / (256.0 * area(2));
-        let (border, widths) = (self.border, self.widths);
-        let scratch = &mut self.scratch;
-        int_stage(
-            level,
-            widths[0],
-            border,
-            src,
-            &mut a.as_view_mut(),
-            scratch,
-            &|s, o| scale_to_u16(level, s, q1, o),
+        let scale = [256.0 / area(0), 1.0 / area(1), 1.0 / (256.0 * area(2))];
+        let radii = self.widths.map(|(_, wy)| wy / 2);
+        let band_rows = if w * h < parallel::POINT_OP_PAR_MIN_PIXELS {
+            h
+        } else {
+            // Bands tall enough that their halos (rows of the first two boxes computed
+            // twice) stay a small part of the work.
+            parallel::band_rows_for(h, 8 * (radii[1] + 2 * radii[2]))
+        };
+        let bands = h.div_ceil(band_rows.max(1));
+        if self.scratch.len() < bands {
+            self.scratch.resize_with(bands, BandScratch::default);
+        }
+        for s in &mut self.scratch {
+            for stage in &mut s.stages {
+                stage.sums.resize(w, 0);
+            }
+            for (i, stage) in s.stages.iter_mut().enumerate() {
+                stage.cols.resize(w + 2 * (self.widths[i].0 / 2), 0);
+            }
+            for (i, ring) in s.rings.iter_mut().enumerate() {
+                ring.fit(w, h, radii[i + 1]);
+            }
+        }
+        let (widths, border) = (self.widths, self.border);
+        parallel::for_each_band_with_scratch(
+            dst.reborrow(),
+            band_rows,
+            &mut self.scratch,
+            &|y0, band, s| fused_band(level, widths, border, scale, src, y0, band, s),
         );
-        int_stage(
-            level,
-            widths[1],
-            border,
-            &a.as_view(),
-            &mut b.as_view_mut(),
-            scratch,
-            &|s, o| scale_to_u16(level, s, q2, o),
-        );
-        int_stage(
-            level,
-            widths[2],
-            border,
-            &b.as_view(),
-            dst,
-            scratch,
-            &|s, o| scale_to_u8(level, s, q3, o),
-        );
-        self.tmp = [Some(a), Some(b)];
         Ok(())
+    }
+}
+
+/// Rows `y0 ..` of the cascade into `band`. Each box produces its rows on demand, just
+/// before the next box reads them: box 2's row `y` needs box 1's rows up to `y + r₂`
+/// (or the last row), box 3's row needs box 2's up to `y + r₃`. A box starts `r` rows
+/// above the first row its reader needs (at row 0 at the top), and its ring keeps the
+/// reader's window and leaving row, which under reflection at the edges are rows the
+/// ring still holds.
+#[allow(clippy::too_many_arguments)]
+fn fused_band(
+    level: SimdLevel,
+    widths: [(usize, usize); BOXES],
+    border: Border,
+    scale: [f32; BOXES],
+    src: &ImageView<'_, u8>,
+    y0: usize,
+    mut band: ImageViewMut<'_, u8>,
+    s: &mut BandScratch,
+) {
+    let (w, h) = src.size();
+    let [first, second, third] = &mut s.stages;
+    let [ring1, ring2] = &mut s.rings;
+    let (r2, r3) = (widths[1].1 / 2, widths[2].1 / 2);
+    // The last row of a ring the reader of row `y` needs.
+    let needed = |ring: &RowRing, y: usize, r: usize| {
+        if ring.whole(h) {
+            h - 1
+        } else {
+            (y + r).min(h - 1)
+        }
+    };
+    let start = |ring: &RowRing, y: usize, r: usize| {
+        if ring.whole(h) {
+            0
+        } else {
+            y.saturating_sub(r)
+        }
+    };
+    let start2 = start(ring2, y0, r3);
+    let start1 = start(ring1, start2, r2);
+    let (mut next1, mut next2) = (start1, start2);
+    for y in y0..y0 + band.height() {
+        while next2 <= needed(ring2, y, r3) {
+            while next1 <= needed(ring1, next2, r2) {
+                let sums = first.row(
+                    level,
+                    widths[0],
+                    border,
+                    h,
+                    |i| src.row(i),
+                    next1,
+                    next1 == start1,
+                );
+                scale_to_u16(level, sums, scale[0], ring1.row_mut(next1, w));
+                next1 += 1;
+            }
+            let ring1 = &*ring1;
+            let sums = second.row(
+                level,
+                widths[1],
+                border,
+                h,
+                |i| ring1.row(i, w),
+                next2,
+                next2 == start2,
+            );
+            scale_to_u16(level, sums, scale[1], ring2.row_mut(next2, w));
+            next2 += 1;
+        }
+        let ring2 = &*ring2;
+        let sums = third.row(level, widths[2], border, h, |i| ring2.row(i, w), y, y == y0);
+        scale_to_u8(level, sums, scale[2], band.row_mut(y - y0));
     }
 }
 
@@ -332,7 +440,6 @@ impl BoxCascade {
             .then(|| IntCascade {
                 widths,
                 border,
-                tmp: [None, None],
                 scratch: Vec::new(),
             });
         Ok(BoxCascade {
