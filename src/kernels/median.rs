@@ -88,6 +88,120 @@ autovectorized! {
     }
 }
 
+/// One output row of the 3×3 median at a level already checked by the caller: with
+/// AVX-512 VBMI the columns are sorted once and shifted in registers (`vpermt2b`),
+/// elsewhere the compiled blocks.
+fn median3_row_at(level: SimdLevel, rows: &[&[u8]; 3], out: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if level == SimdLevel::Avx512Vbmi {
+        // SAFETY: `level` passed `SimdLevel::check`, so the CPU has AVX-512 F/BW and VBMI.
+        return unsafe { vbmi::median3_row(rows, out) };
+    }
+    median3_row(level, rows, out)
+}
+
+/// The 3×3 median on AVX-512 VBMI. The compiled blocks sort each column three times
+/// (once per window that holds it) from nine loads; here each 64-column vector of rows
+/// is loaded and sorted once, and the windows' columns x − 1, x, x + 1 are cut from two
+/// sorted vectors with one two-source byte permute each.
+#[cfg(target_arch = "x86_64")]
+mod vbmi {
+    use super::{BLOCK, median3_at};
+    use std::arch::x86_64::*;
+
+    /// Lows, middles and highs of the 64 columns starting at `x` (three rows sorted).
+    #[inline(always)]
+    unsafe fn sorted_columns(rows: &[&[u8]; 3], x: usize) -> [__m512i; 3] {
+        // SAFETY: the caller keeps x + 64 within every row.
+        unsafe {
+            let load = |r: usize| _mm512_loadu_si512(rows[r].as_ptr().add(x).cast());
+            let (a, b, c) = (load(0), load(1), load(2));
+            let (lo, hi) = (_mm512_min_epu8(a, b), _mm512_max_epu8(a, b));
+            let (mid, hi) = (_mm512_min_epu8(hi, c), _mm512_max_epu8(hi, c));
+            let (lo, mid) = (_mm512_min_epu8(lo, mid), _mm512_max_epu8(lo, mid));
+            [lo, mid, hi]
+        }
+    }
+
+    /// `max(min(a, b), min(max(a, b), c))`.
+    #[inline(always)]
+    unsafe fn med3(a: __m512i, b: __m512i, c: __m512i) -> __m512i {
+        // SAFETY: AVX-512 BW is enabled in the only caller.
+        unsafe {
+            _mm512_max_epu8(
+                _mm512_min_epu8(a, b),
+                _mm512_min_epu8(_mm512_max_epu8(a, b), c),
+            )
+        }
+    }
+
+    /// Output row of the 3×3 median; edges replicated as in [`super::median3_row`].
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    pub(super) fn median3_row(rows: &[&[u8]; 3], out: &mut [u8]) {
+        let n = out.len();
+        assert!(rows.iter().all(|r| r.len() == n), "rows and output differ");
+        // Blocks need columns x − 1 ..= x + 64 and one sorted vector ahead: x + 127 < n.
+        if n < 2 * BLOCK + 2 {
+            return super::median3_row(super::SimdLevel::Avx512Vbmi, rows, out);
+        }
+        out[0] = median3_at(rows, 0);
+        out[n - 1] = median3_at(rows, n - 1);
+        // The windows' middle and last columns, bytes i + 1 and i + 2 of (the sorted
+        // columns from x − 1, the next vector). The next vector starts 64 columns on,
+        // except near the end of the row, where it is loaded from n − 64, `back` columns
+        // before that, so that it stays within the row.
+        let index = |back: usize| {
+            let mut b = [[0u8; 64]; 2];
+            for (s, b) in b.iter_mut().enumerate() {
+                for (i, v) in b.iter_mut().enumerate() {
+                    let j = i + s + 1;
+                    *v = (if j < 64 { j } else { j + back }) as u8;
+                }
+            }
+            // SAFETY: unaligned loads of local 64-byte arrays.
+            unsafe { b.map(|b| _mm512_loadu_si512(b.as_ptr().cast())) }
+        };
+        let median = |cur: &[__m512i; 3], next: &[__m512i; 3], idx: &[__m512i; 2]| {
+            let cut = |k: usize, j: usize| _mm512_permutex2var_epi8(cur[k], idx[j], next[k]);
+            let lows = _mm512_max_epu8(_mm512_max_epu8(cur[0], cut(0, 0)), cut(0, 1));
+            let highs = _mm512_min_epu8(_mm512_min_epu8(cur[2], cut(2, 0)), cut(2, 1));
+            // SAFETY: AVX-512 BW is enabled here.
+            let mids = unsafe { med3(cur[1], cut(1, 0), cut(1, 1)) };
+            // SAFETY: as above.
+            unsafe { med3(lows, mids, highs) }
+        };
+        let within = index(0);
+        let mut x = 1;
+        // SAFETY: sorted_columns(x − 1) reads columns x − 1 .. x + 63 and
+        // sorted_columns(x + 63) columns up to x + 126, below n (loop condition
+        // x + 128 <= n); the store writes out[x .. x + 64], x + 64 < n.
+        unsafe {
+            let mut cur = sorted_columns(rows, x - 1);
+            while x + 2 * BLOCK <= n {
+                let next = sorted_columns(rows, x - 1 + BLOCK);
+                _mm512_storeu_si512(out.as_mut_ptr().add(x).cast(), median(&cur, &next, &within));
+                cur = next;
+                x += BLOCK;
+            }
+        }
+        // At most two more blocks; the last ends at n − 1, overlapping the one before
+        // (recomputing a few columns to the same values).
+        while x < n - 1 {
+            let x_b = x.min(n - 1 - BLOCK);
+            let back = x_b + 127 - n;
+            // SAFETY: x_b >= 1 and x_b + 64 <= n − 1, so the loads read columns
+            // x_b − 1 .. x_b + 63 and n − 64 .. n − 1, and the store out[x_b .. x_b + 64].
+            unsafe {
+                let cur = sorted_columns(rows, x_b - 1);
+                let next = sorted_columns(rows, n - BLOCK);
+                let v = median(&cur, &next, &index(back));
+                _mm512_storeu_si512(out.as_mut_ptr().add(x_b).cast(), v);
+            }
+            x += BLOCK;
+        }
+    }
+}
+
 /// Lane-wise (min, max) of two blocks.
 #[inline(always)]
 fn mm(a: [u8; BLOCK], b: [u8; BLOCK]) -> ([u8; BLOCK], [u8; BLOCK]) {
@@ -324,7 +438,7 @@ impl Median {
                         src.row(y),
                         src.row((y + 1).min(h - 1)),
                     ];
-                    median3_row(level, &rows, out);
+                    median3_row_at(level, &rows, out);
                 }
             });
             return Ok(());
