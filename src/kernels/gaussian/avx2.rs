@@ -171,6 +171,14 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
     scalar::v_row_f32_from(ring, offsets, c, out, i);
 }
 
+/// [`scalar::v_row_f32_8`]: two four-row passes.
+#[target_feature(enable = "avx2,fma")]
+pub fn v_row_f32_8(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32]; 8]) {
+    let [a, b, d, e, f, g, h, i] = out;
+    v_row_f32_4(ring, &offsets[..c.len() + 3], c, [a, b, d, e]);
+    v_row_f32_4(ring, &offsets[4..], c, [f, g, h, i]);
+}
+
 /// [`scalar::v_row_f32_4`]: two two-row passes. Four rows of accumulators, their ring
 /// vectors and the taps do not fit AVX2's 16 registers.
 #[target_feature(enable = "avx2,fma")]

@@ -438,6 +438,89 @@ fn v_f32_4_unrolled<const R: usize>(
     }
 }
 
+/// [`scalar::v_row_f32_8`]: eight output rows from `2r + 8` rows, each row loaded once
+/// for all eight: 38 row loads make eight rows of a 31-tap kernel, where the four-row
+/// pass reads 34 for four, so the pass reads half as much from L2. Per row the same
+/// operations in the same order as [`v_row_f32`], so the same bits.
+#[target_feature(enable = "avx512f,avx512bw")]
+pub fn v_row_f32_8(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32]; 8]) {
+    let n = out[0].len();
+    let r = c.len() / 2;
+    assert!(
+        !c.len().is_multiple_of(2)
+            && offsets.len() == c.len() + 7
+            && out.iter().all(|o| o.len() == n),
+        "taps and rows differ"
+    );
+    if r <= 15 {
+        return super::with_radius!(r, R => v_f32_8_unrolled::<R>(ring, offsets, c, out));
+    }
+    let [a, b, d, e, f, g, h, i] = out;
+    v_row_f32_4(ring, &offsets[..c.len() + 3], c, [a, b, d, e]);
+    v_row_f32_4(ring, &offsets[4..], c, [f, g, h, i]);
+}
+
+/// [`v_row_f32_8`] for radius `R` (at most 15), unrolled. Output row `m` sums rows
+/// (R + m − d, R + m + d), outermost first; each step loads one new lower and one new
+/// upper row and passes the other fourteen on. Eight accumulators and sixteen carried
+/// rows leave too few registers for the taps, which are read from memory.
+// The last unrolled step carries rows no step reads.
+#[allow(unused_assignments)]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+fn v_f32_8_unrolled<const R: usize>(
+    ring: &[f32],
+    offsets: &[usize],
+    c: &[f32],
+    mut out: [&mut [f32]; 8],
+) {
+    const L: usize = 16;
+    let n = out[0].len();
+    // The caller asserted the taps, the rows and the output lengths; `ring_row_ptrs`
+    // checks the rows' lengths.
+    let rows: [*const f32; 38] = super::ring_row_ptrs(ring, offsets, n);
+    if n < L {
+        for (m, o) in out.into_iter().enumerate() {
+            scalar::v_row_f32_from(ring, &offsets[m..m + 2 * R + 1], c, o, 0);
+        }
+        return;
+    }
+    // The last vector ends at n, overlapping the one before (its columns computed again,
+    // to the same bits) instead of a scalar tail.
+    for start in (0..n).step_by(L) {
+        let i = start.min(n - L);
+        // SAFETY: rows[k] + i + 16 <= ring start + offsets[k] + n <= ring end (asserted by
+        // `ring_row_ptrs`); the stores write out[m][i..i + 16] with i + 16 <= n, the
+        // length of every output row (asserted by the caller).
+        unsafe {
+            let at = |k: usize| _mm512_loadu_ps(rows[k].add(i));
+            // Hidden from the optimizer, which would otherwise hoist the sixteen tap
+            // broadcasts out of the loop and spill the rows: one broadcast load per step.
+            let taps = std::hint::black_box(c.as_ptr());
+            let centre = _mm512_set1_ps(*taps.add(R));
+            let mut acc: [__m512; 8] = std::array::from_fn(|m| _mm512_mul_ps(centre, at(R + m)));
+            // Lower rows R − d + m (m < 7 carried, 7 loaded per step) and upper rows
+            // R + d + m (m > 0 carried, 0 loaded per step).
+            let mut lo: [__m512; 8] = std::array::from_fn(|m| at(m.min(6)));
+            let mut hi: [__m512; 8] = std::array::from_fn(|m| at(2 * R + m.max(1)));
+            super::for_taps!(R, e => {
+                let d = R + 1 - e;
+                lo[7] = at(R + 7 - d);
+                hi[0] = at(R + d);
+                let t = _mm512_set1_ps(*taps.add(R - d));
+                for m in 0..8 {
+                    acc[m] = _mm512_fmadd_ps(t, _mm512_add_ps(lo[m], hi[m]), acc[m]);
+                }
+                lo = std::array::from_fn(|m| lo[(m + 1).min(7)]);
+                hi = std::array::from_fn(|m| hi[m.saturating_sub(1)]);
+            });
+            for (o, v) in out.iter_mut().zip(acc) {
+                _mm512_storeu_ps(o.as_mut_ptr().add(i), v);
+            }
+        }
+    }
+}
+
 #[target_feature(enable = "avx512f,avx512bw")]
 pub fn h_row_u8_fast(p: &[u8], t: &[i16], out: &mut [i16]) {
     super::with_radius!(t.len() - 1, R => h_fast::<R>(p, t, out))

@@ -991,10 +991,10 @@ fn vertical_first_f32(
     if strips.len() < bands {
         strips.resize_with(bands, Strip::default);
     }
-    // The tile's span of the `ky + 3` source rows a step reads stays within RING_BYTES.
-    let tile = tile_width(w, cy.len() + 3, size_of::<f32>());
+    // The tile's span of the `ky + 7` source rows a step reads stays within RING_BYTES.
+    let tile = tile_width(w, cy.len() + 7, size_of::<f32>());
     for strip in strips.iter_mut() {
-        strip.fit(tile + cx.len() - 1, 0, 4, cy.len() + 3);
+        strip.fit(tile + cx.len() - 1, 0, 8, cy.len() + 7);
     }
     parallel::for_each_band_with_scratch(dst.reborrow(), band_rows, strips, &|y0, band, strip| {
         vertical_first_band(level, src, y0, band, strip, tile, (cx, cy), border)
@@ -1023,7 +1023,7 @@ fn vertical_first_band(
         offsets,
         ..
     } = strip;
-    let sums = &mut ring[*ring_start..][..4 * row_len];
+    let sums = &mut ring[*ring_start..][..8 * row_len];
     let height = band.height();
     for x0 in (0..w).step_by(tile) {
         let tw = tile.min(w - x0);
@@ -1035,7 +1035,8 @@ fn vertical_first_band(
         let mut k = 0;
         while k < height {
             let rows = match height - k {
-                4.. => 4,
+                8.. => 8,
+                4..=7 => 4,
                 2 | 3 => 2,
                 _ => 1,
             };
@@ -1050,10 +1051,13 @@ fn vertical_first_band(
             let offsets = &offsets[..taps];
             {
                 let mut parts = sums.chunks_exact_mut(row_len);
-                let mut next = || &mut parts.next().expect("four rows")[lead..lead + made];
-                let out = [next(), next(), next(), next()];
+                let mut next = || &mut parts.next().expect("eight rows")[lead..lead + made];
+                let out: [&mut [f32]; 8] = std::array::from_fn(|_| next());
                 match out {
-                    out if rows == 4 => dispatch!(level => v_row_f32_4(pixels, offsets, cy, out)),
+                    out if rows == 8 => dispatch!(level => v_row_f32_8(pixels, offsets, cy, out)),
+                    [a, b, c, d, ..] if rows == 4 => {
+                        dispatch!(level => v_row_f32_4(pixels, offsets, cy, [a, b, c, d]))
+                    }
                     [a, b, ..] if rows == 2 => {
                         dispatch!(level => v_row_f32_2(pixels, offsets, cy, a, b))
                     }
@@ -1156,11 +1160,28 @@ mod tests {
                         .collect();
                     let mut four = vec![vec![0f32; len]; 4];
                     dispatch!(level => v_row_f32_4(&ring, &offsets, &c, four_mut(&mut four)));
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                     for (m, row) in four.iter().enumerate() {
                         let mut one = vec![0f32; len];
                         dispatch!(level => v_row_f32(&ring, &offsets[m..m + 2 * r + 1], &c, &mut one));
-                        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                         assert_eq!(bits(row), bits(&one), "{level} r{r} len{len} row {m}");
+                    }
+                    // Eight rows from 2r + 8.
+                    let (ring8, offsets8) = ring_and_offsets(rows + 4, len, |b| f32::from(b) / 7.0);
+                    let mut eight = vec![vec![0f32; len]; 8];
+                    {
+                        let out: [&mut [f32]; 8] = eight
+                            .iter_mut()
+                            .map(Vec::as_mut_slice)
+                            .collect::<Vec<_>>()
+                            .try_into()
+                            .unwrap();
+                        dispatch!(level => v_row_f32_8(&ring8, &offsets8, &c, out));
+                    }
+                    for (m, row) in eight.iter().enumerate() {
+                        let mut one = vec![0f32; len];
+                        dispatch!(level => v_row_f32(&ring8, &offsets8[m..m + 2 * r + 1], &c, &mut one));
+                        assert_eq!(bits(row), bits(&one), "{level} r{r} len{len} row {m} of 8");
                     }
                     if r <= 15 {
                         let (ring, offsets) = ring_and_offsets(rows, len, |b| i16::from(b) << 6);
@@ -1253,6 +1274,23 @@ mod tests {
                             dispatch!(level => v_row_f32_4(&ring4, &offsets4, &c, four_mut(&mut four)))
                         }),
                         "v_row_f32_4 {what}"
+                    );
+                    // Eight rows: 2r + 8 offsets, the last one element short.
+                    let mut offsets8: Vec<usize> = (0..rows + 6).map(|j| j * len).collect();
+                    *offsets8.last_mut().unwrap() += 1;
+                    let ring8 = vec![1.0f32; (rows + 6) * len];
+                    let mut eight = vec![vec![0f32; len]; 8];
+                    assert!(
+                        refuses(&mut || {
+                            let out: [&mut [f32]; 8] = eight
+                                .iter_mut()
+                                .map(Vec::as_mut_slice)
+                                .collect::<Vec<_>>()
+                                .try_into()
+                                .unwrap();
+                            dispatch!(level => v_row_f32_8(&ring8, &offsets8, &c, out))
+                        }),
+                        "v_row_f32_8 {what}"
                     );
                     let ring_i16 = vec![64i16; ring_len];
                     let (mut a, mut b) = (vec![0u8; len], vec![0u8; len]);

@@ -93,6 +93,15 @@ pub fn v_row_f32_4(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32];
     v_row_f32_2(ring, &offsets[2..], c, d, e);
 }
 
+/// Eight vertical f32 rows at once: row `m` from `offsets[m..m + 2r + 1]` (`2r + 8`
+/// offsets). AVX-512 loads each ring row once for all eight; here it is
+/// [`v_row_f32_4`] twice, and every level gives the same bits as its one-row pass.
+pub fn v_row_f32_8(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32]; 8]) {
+    let [a, b, d, e, f, g, h, i] = out;
+    v_row_f32_4(ring, &offsets[..c.len() + 3], c, [a, b, d, e]);
+    v_row_f32_4(ring, &offsets[4..], c, [f, g, h, i]);
+}
+
 /// `(a·b + 2^14) >> 15`: the rounding high multiply of `vpmulhrsw` / `sqrdmulh`.
 #[inline]
 pub fn mulhrs(a: i16, b: i16) -> i16 {
