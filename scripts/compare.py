@@ -11,7 +11,8 @@ speed-up and writes every raw record (JSON lines) to bench-results/.
 
 With --kornia (the binary of scripts/kornia-bench, which scripts/compare.sh builds), the
 u8 Gaussian sizes kornia-rs has hand-written AVX2/NEON paths for (3x3, 7x7) are also
-measured against kornia-rs itself, on frames of the same size, one thread and all cores.
+measured against kornia-rs itself, on frames of the same size, one thread and all cores,
+in the same alternating rounds as the OpenCV rows.
 """
 import argparse
 import json
@@ -194,22 +195,41 @@ def frameline_bench(a, op, size, threads, params, input_path=None):
 KORNIA_CASES = {"gaussian 3x3": ["ksize=3"], "gaussian 7x7": ["ksize=7"]}
 
 
+def summarize(recs, ref_times, ref):
+    """One row from alternating rounds: the same (upper) middle round on both sides, so
+    even counts are not skewed, and the range of the rounds' own ratios."""
+    rec = sorted(recs, key=lambda r: r["median_ms"])[len(recs) // 2]
+    ratios = sorted(c / r["median_ms"] for c, r in zip(ref_times, recs))
+    rec[f"{ref}_ms"] = sorted(ref_times)[len(ref_times) // 2]
+    rec["rounds"] = len(recs)
+    rec["round_median_ms"] = [r["median_ms"] for r in recs]
+    rec[f"round_{ref}_ms"] = ref_times
+    rec["speedup_range"] = [ratios[0], ratios[-1]]
+    return rec
+
+
 def kornia_rows(a):
-    """frameline against kornia-rs's own u8 Gaussian, both measured here, one after the
-    other for each thread count."""
-    out = subprocess.run([a.kornia, f"{UHD[0]}x{UHD[1]}", str(a.repeats)], check=True,
-                         capture_output=True, text=True).stdout
+    """frameline against kornia-rs's own u8 Gaussian, both measured here in alternating
+    rounds: each round runs kornia-bench (every case), then frameline on each case."""
+    cases = {}
+    for _ in range(a.rounds):
+        out = subprocess.run([a.kornia, f"{UHD[0]}x{UHD[1]}", str(a.repeats)], check=True,
+                             capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            k = json.loads(line)
+            params = KORNIA_CASES.get(k["case"])
+            if params is None or (a.only and a.only not in k["case"]):
+                continue
+            times, recs, _ = cases.setdefault((k["case"], k["threads"]),
+                                              ([], [], k["max_error_vs_exact"]))
+            times.append(k["median_ms"])
+            recs.append(frameline_bench(a, "gaussian", UHD, k["threads"], params))
     rows = []
-    for line in out.splitlines():
-        k = json.loads(line)
-        params = KORNIA_CASES.get(k["case"])
-        if params is None or (a.only and a.only not in k["case"]):
-            continue
-        rec = frameline_bench(a, "gaussian", UHD, k["threads"], params)
-        rec["kornia_ms"] = k["median_ms"]
-        rec["kornia_max_error_vs_exact"] = k["max_error_vs_exact"]
-        rec["case"] = k["case"] + " (vs kornia-rs)"
-        rows.append((rec["case"], rec, k["median_ms"]))
+    for (case, _), (times, recs, error) in cases.items():
+        rec = summarize(recs, times, "kornia")
+        rec["kornia_max_error_vs_exact"] = error
+        rec["case"] = case + " (vs kornia-rs)"
+        rows.append((rec["case"], rec, rec["kornia_ms"]))
     return rows
 
 
@@ -249,14 +269,7 @@ def main():
                 recs.append(frameline_bench(a, op, size, threads, params, input_path))
                 set_threads(threads)
                 cv_times.append(bench(lambda: cv(img), a.repeats))
-            # The same (upper) middle round on both sides, so even counts are not skewed.
-            rec = sorted(recs, key=lambda r: r["median_ms"])[len(recs) // 2]
-            ratios = sorted(c / r["median_ms"] for c, r in zip(cv_times, recs))
-            rec["opencv_ms"] = sorted(cv_times)[len(cv_times) // 2]
-            rec["rounds"] = a.rounds
-            rec["round_median_ms"] = [r["median_ms"] for r in recs]
-            rec["round_opencv_ms"] = cv_times
-            rec["speedup_range"] = [ratios[0], ratios[-1]]
+            rec = summarize(recs, cv_times, "opencv")
             rec["case"] = name
             rows.append((name, rec, rec["opencv_ms"]))
     if a.kornia:
