@@ -604,23 +604,24 @@ fn integer_box_cascade_on_tiny_and_constant_images() {
 
 /// The integer box cascade stage by stage over whole frames, with plain loops: window
 /// sums through reflect-101 (any number of reflections), Q8 intermediates, the same f32
-/// scaling and ties-to-even rounding as the kernel.
-fn int_cascade_reference(src: &Image<u8>, sigma: f64) -> Image<u8> {
+/// scaling and ties-to-even rounding as the kernel. Box widths from sigma x and sigma y.
+fn int_cascade_reference(src: &Image<u8>, (sx, sy): (f64, f64)) -> Image<u8> {
     let (w, h) = src.size();
     let map = |i: isize, n: usize| Border::Reflect101.map(i, n).unwrap();
     let mut plane: Vec<u32> = src.as_view().rows().flatten().map(|&v| v.into()).collect();
-    let widths = box_widths(sigma);
-    for (stage, &bw) in widths.iter().enumerate() {
-        let r = (bw / 2) as isize;
+    let (widths_x, widths_y) = (box_widths(sx), box_widths(sy));
+    for stage in 0..widths_x.len() {
+        let (bx, by) = (widths_x[stage], widths_y[stage]);
+        let (rx, ry) = ((bx / 2) as isize, (by / 2) as isize);
         let mut across = vec![0u32; w * h];
         for y in 0..h {
             for x in 0..w {
-                across[y * w + x] = (-r..=r)
+                across[y * w + x] = (-rx..=rx)
                     .map(|d| plane[y * w + map(x as isize + d, w)])
                     .sum();
             }
         }
-        let area = (bw * bw) as f32;
+        let area = (bx * by) as f32;
         let (scale, max) = match stage {
             0 => (256.0 / area, 65535.0),
             1 => (1.0 / area, 65535.0),
@@ -628,7 +629,7 @@ fn int_cascade_reference(src: &Image<u8>, sigma: f64) -> Image<u8> {
         };
         for y in 0..h {
             for x in 0..w {
-                let sum: u32 = (-r..=r)
+                let sum: u32 = (-ry..=ry)
                     .map(|d| across[map(y as isize + d, h) * w + x])
                     .sum();
                 plane[y * w + x] = (sum as f32 * scale).round_ties_even().clamp(0.0, max) as u32;
@@ -641,34 +642,45 @@ fn int_cascade_reference(src: &Image<u8>, sigma: f64) -> Image<u8> {
 #[test]
 fn fused_integer_cascade_equals_the_boxes_one_after_another() {
     // The three boxes run fused through rings of rows, each band computing its own halo
-    // of intermediate rows: heights around the rings' lengths (2r + 2), bands on several
-    // threads, and a tall image whose bands reflect at both ends.
-    for sigma in [2.0, 6.0] {
-        let r = box_widths(sigma).map(|bw| bw / 2);
-        let approx = GaussianParams::new(0, sigma).with_method(GaussianMethod::Boxes);
+    // of intermediate rows: heights around the rings' lengths (2r + 2), boxes wider than
+    // tall and taller than wide, and bands on several threads, including last bands of
+    // one to three rows (bands are 8·(r₂ + 2r₃) rows: 40 for sigma 2, 136 for sigma 6).
+    let params =
+        |sigma| GaussianParams::anisotropic((0, 0), sigma).with_method(GaussianMethod::Boxes);
+    for sigma in [(2.0, 2.0), (6.0, 6.0), (2.0, 6.0), (6.0, 2.0)] {
         let mut heights = vec![1, 2, 3, 40];
-        for ri in r {
-            heights.extend([2 * ri, 2 * ri + 1, 2 * ri + 2, 2 * ri + 3]);
+        for by in box_widths(sigma.1) {
+            let r = by / 2;
+            heights.extend([2 * r, 2 * r + 1, 2 * r + 2, 2 * r + 3]);
         }
         for &h in &heights {
             for w in [1, 37] {
                 let src = random_u8(w, h, (w * 31 + h) as u64).unwrap();
                 let want = int_cascade_reference(&src, sigma);
                 for level in levels() {
-                    let got = blur_u8(level, &src.as_view(), approx);
-                    assert!(got == want, "sigma {sigma} {level} {w}x{h}");
+                    let got = blur_u8(level, &src.as_view(), params(sigma));
+                    assert!(got == want, "sigma {sigma:?} {level} {w}x{h}");
                 }
             }
         }
-        let src = random_u8(300, 1000, 4).unwrap();
+    }
+    for (sigma, (w, h)) in [
+        ((2.0, 2.0), (300, 1000)),
+        ((6.0, 6.0), (300, 1000)),
+        ((6.0, 6.0), (300, 955)),
+        ((2.0, 2.0), (1000, 281)),
+        ((6.0, 2.0), (1000, 281)),
+        ((2.0, 6.0), (300, 955)),
+    ] {
+        let src = random_u8(w, h, 4).unwrap();
         let want = int_cascade_reference(&src, sigma);
-        let mut plan = GaussianBlur::new(approx).unwrap();
+        let mut plan = GaussianBlur::new(params(sigma)).unwrap();
         for threads in [1, 2, 3] {
-            let mut out = Image::new(300, 1000).unwrap();
+            let mut out = Image::new(w, h).unwrap();
             pool(threads)
                 .install(|| plan.apply_u8(&src.as_view(), &mut out.as_view_mut()))
                 .unwrap();
-            assert!(out == want, "sigma {sigma}, {threads} threads");
+            assert!(out == want, "sigma {sigma:?} {w}x{h}, {threads} threads");
         }
     }
 }

@@ -93,8 +93,8 @@ autovectorized! {
 /// elsewhere the compiled blocks.
 fn median3_row_at(level: SimdLevel, rows: &[&[u8]; 3], out: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
-    if level == SimdLevel::Avx512Vbmi {
-        // SAFETY: `level` passed `SimdLevel::check`, so the CPU has AVX-512 F/BW and VBMI.
+    if level == SimdLevel::Avx512Vbmi && level.is_supported() {
+        // SAFETY: the guard just checked that the CPU has AVX-512 F/BW and VBMI.
         return unsafe { vbmi::median3_row(rows, out) };
     }
     median3_row(level, rows, out)
@@ -110,6 +110,7 @@ mod vbmi {
     use std::arch::x86_64::*;
 
     /// Lows, middles and highs of the 64 columns starting at `x` (three rows sorted).
+    /// Only for callers with AVX-512 BW enabled.
     #[inline(always)]
     unsafe fn sorted_columns(rows: &[&[u8]; 3], x: usize) -> [__m512i; 3] {
         // SAFETY: the caller keeps x + 64 within every row.
@@ -190,7 +191,8 @@ mod vbmi {
             let x_b = x.min(n - 1 - BLOCK);
             let back = x_b + 127 - n;
             // SAFETY: x_b >= 1 and x_b + 64 <= n − 1, so the loads read columns
-            // x_b − 1 .. x_b + 63 and n − 64 .. n − 1, and the store out[x_b .. x_b + 64].
+            // x_b − 1 .. x_b + 63 and n − 64 .. n (end exclusive), and the store writes
+            // out[x_b .. x_b + 64].
             unsafe {
                 let cur = sorted_columns(rows, x_b - 1);
                 let next = sorted_columns(rows, n - BLOCK);

@@ -121,8 +121,6 @@ fn split_scratch<D: Pixel, X: Send, F>(
     );
 }
 
-/// Rows per band for an image of `height` rows on the current pool: about four bands
-/// per thread, never fewer than `min_rows` rows.
 /// Rows per band for a kernel that streams a `width`×`height` image row by row (the whole
 /// image below the parallel threshold), with `scratch` grown to one element per band.
 pub(crate) fn bands_with_scratch<X: Default>(
@@ -142,6 +140,8 @@ pub(crate) fn bands_with_scratch<X: Default>(
     band_rows
 }
 
+/// Rows per band for an image of `height` rows on the current pool: about four bands
+/// per thread, never fewer than `min_rows` rows.
 pub(crate) fn band_rows_for(height: usize, min_rows: usize) -> usize {
     let threads = rayon::current_num_threads();
     if threads <= 1 {

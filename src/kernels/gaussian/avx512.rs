@@ -476,8 +476,12 @@ fn v_f32_8_unrolled<const R: usize>(
 ) {
     const L: usize = 16;
     let n = out[0].len();
-    // The caller asserted the taps, the rows and the output lengths; `ring_row_ptrs`
-    // checks the rows' lengths.
+    // Checked here as well as by the caller: the taps are read through a raw pointer.
+    assert!(
+        c.len() == 2 * R + 1 && out.iter().all(|o| o.len() == n),
+        "taps and rows differ"
+    );
+    // `ring_row_ptrs` checks the rows' lengths.
     let rows: [*const f32; 38] = super::ring_row_ptrs(ring, offsets, n);
     if n < L {
         for (m, o) in out.into_iter().enumerate() {
@@ -490,8 +494,9 @@ fn v_f32_8_unrolled<const R: usize>(
     for start in (0..n).step_by(L) {
         let i = start.min(n - L);
         // SAFETY: rows[k] + i + 16 <= ring start + offsets[k] + n <= ring end (asserted by
-        // `ring_row_ptrs`); the stores write out[m][i..i + 16] with i + 16 <= n, the
-        // length of every output row (asserted by the caller).
+        // `ring_row_ptrs`); the taps read c[0 ..= R], within c.len() = 2R + 1; the stores
+        // write out[m][i..i + 16] with i + 16 <= n, the length of every output row (both
+        // asserted above).
         unsafe {
             let at = |k: usize| _mm512_loadu_ps(rows[k].add(i));
             // Hidden from the optimizer, which would otherwise hoist the sixteen tap

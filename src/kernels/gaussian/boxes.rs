@@ -206,10 +206,10 @@ struct StageSums {
 }
 
 impl StageSums {
-    /// Window sums of output row `y` of a `wx`×`wy` box over an input of `h` rows, each
-    /// input row given by `row` (a real row, already mapped through the border). At
-    /// `first` the column sums are filled from the whole window, otherwise slid down by
-    /// one row from row `y − 1`.
+    /// Window sums of output row `y` of a `wx`×`wy` box over an input of `h` rows.
+    /// `row(i)` returns input row `i` (0 <= i < h); rows outside the image are mapped
+    /// through `border` here. At `first` the column sums are filled from the whole
+    /// window, otherwise slid down by one row from row `y − 1`.
     #[allow(clippy::too_many_arguments)]
     fn row<'a, S: StageInput>(
         &mut self,
@@ -300,12 +300,7 @@ struct IntCascade {
 }
 
 impl IntCascade {
-    fn apply(
-        &mut self,
-        level: SimdLevel,
-        src: &ImageView<'_, u8>,
-        dst: &mut ImageViewMut<'_, u8>,
-    ) -> Result<()> {
+    fn apply(&mut self, level: SimdLevel, src: &ImageView<'_, u8>, dst: &mut ImageViewMut<'_, u8>) {
         let (w, h) = src.size();
         // f32 scaling: the sums convert with a relative error below 2^-24, far below the
         // half-unit rounding of the results (at most 65280 Q8 units, or 255).
@@ -324,11 +319,9 @@ impl IntCascade {
             self.scratch.resize_with(bands, BandScratch::default);
         }
         for s in &mut self.scratch {
-            for stage in &mut s.stages {
+            for (stage, (wx, _)) in s.stages.iter_mut().zip(self.widths) {
                 stage.sums.resize(w, 0);
-            }
-            for (i, stage) in s.stages.iter_mut().enumerate() {
-                stage.cols.resize(w + 2 * (self.widths[i].0 / 2), 0);
+                stage.cols.resize(w + 2 * (wx / 2), 0);
             }
             for (i, ring) in s.rings.iter_mut().enumerate() {
                 ring.fit(w, h, radii[i + 1]);
@@ -341,7 +334,6 @@ impl IntCascade {
             &mut self.scratch,
             &|y0, band, s| fused_band(level, widths, border, scale, src, y0, band, s),
         );
-        Ok(())
     }
 }
 
@@ -418,7 +410,8 @@ fn fused_band(
     }
 }
 
-/// A reusable cascade for one (sigma x, sigma y); intermediate frames are kept.
+/// A reusable cascade for one (sigma x, sigma y); its scratch is kept (the u8 path's
+/// rings of rows, the f32 path's intermediate frames).
 #[derive(Debug)]
 pub struct BoxCascade {
     boxes: Vec<BoxFilter>,
@@ -471,7 +464,8 @@ impl BoxCascade {
         dst: &mut ImageViewMut<'_, u8>,
     ) -> Result<()> {
         if let Some(int) = &mut self.int_u8 {
-            return int.apply(level, src, dst);
+            int.apply(level, src, dst);
+            return Ok(());
         }
         let [mut a, mut b] = self.tmp(src.size())?;
         let result = (|| {

@@ -968,10 +968,10 @@ fn blur_band<S: Pixel, P: Copy + Default, M: Copy + Default, D: Pixel>(
 const VERTICAL_FIRST_MAX_KSIZE: usize = 31;
 
 /// The f32 blur for borders that map every row and column into the image: the vertical
-/// pass first, four output rows at a time straight from the source rows (which stay in
-/// L2 from one step to the next: the source is the ring, with no copy and no ring to
-/// write), into four rows of sums padded by the border, which the horizontal pass then
-/// filters into the output. Two passes over the pixels instead of the copy, the
+/// pass first, eight output rows at a time (four, two or one for the last rows of a
+/// band) straight from the source rows (which stay in L2 from one step to the next: the
+/// source is the ring, with no copy and no ring to write), into rows of sums padded by
+/// the border, which the horizontal pass then filters into the output. Two passes over the pixels instead of the copy, the
 /// horizontal pass into the ring and the vertical pass out of it.
 fn vertical_first_f32(
     level: SimdLevel,
