@@ -374,68 +374,11 @@ pub fn v_row_f32_4(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32];
         "taps and rows differ"
     );
     if r <= 15 {
-        return super::with_radius!(r, R => v_f32_4_unrolled::<R>(ring, offsets, c, out));
+        return super::with_radius!(r, R => v_f32_rows_unrolled::<R, 4>(ring, offsets, c, out));
     }
     let [a, b, d, e] = out;
     v_row_f32_2(ring, &offsets[..c.len() + 1], c, a, b);
     v_row_f32_2(ring, &offsets[2..], c, d, e);
-}
-
-/// [`v_row_f32_4`] for radius `R` (at most 15), unrolled: taps in registers. Output row
-/// `m` sums rows (R + m − d, R + m + d), outermost first; each step loads one new lower
-/// and one new upper row and passes the others on.
-// The last unrolled step carries rows no step reads.
-#[allow(unused_assignments)]
-#[inline]
-#[target_feature(enable = "avx512f,avx512bw")]
-fn v_f32_4_unrolled<const R: usize>(
-    ring: &[f32],
-    offsets: &[usize],
-    c: &[f32],
-    mut out: [&mut [f32]; 4],
-) {
-    const L: usize = 16;
-    let n = out[0].len();
-    // The caller asserted the taps, the rows and the output lengths; `ring_row_ptrs`
-    // checks the rows' lengths.
-    let taps = taps_by_distance::<R>(c);
-    let rows: [*const f32; 34] = super::ring_row_ptrs(ring, offsets, n);
-    if n < L {
-        for (m, o) in out.into_iter().enumerate() {
-            scalar::v_row_f32_from(ring, &offsets[m..m + 2 * R + 1], c, o, 0);
-        }
-        return;
-    }
-    // The last vector ends at n, overlapping the one before (its columns computed again,
-    // to the same bits) instead of a scalar tail.
-    for start in (0..n).step_by(L) {
-        let i = start.min(n - L);
-        // SAFETY: rows[k] + i + 16 <= ring start + offsets[k] + n <= ring end (asserted by
-        // `ring_row_ptrs`); the stores write out[m][i..i + 16] with i + 16 <= n, the
-        // length of every output row (asserted by the caller).
-        unsafe {
-            let at = |k: usize| _mm512_loadu_ps(rows[k].add(i));
-            let mut acc = [0, 1, 2, 3].map(|m| _mm512_mul_ps(taps[0], at(R + m)));
-            // Lower rows R − d + m (m = 0, 1, 2 carried, 3 loaded per step) and upper rows
-            // R + d + m (m = 1, 2, 3 carried, 0 loaded per step).
-            let (mut lo0, mut lo1, mut lo2) = (at(0), at(1), at(2));
-            let (mut hi1, mut hi2, mut hi3) = (at(2 * R + 1), at(2 * R + 2), at(2 * R + 3));
-            super::for_taps!(R, e => {
-                let d = R + 1 - e;
-                let (lo3, hi0) = (at(R + 3 - d), at(R + d));
-                let t = taps[d];
-                acc[0] = _mm512_fmadd_ps(t, _mm512_add_ps(lo0, hi0), acc[0]);
-                acc[1] = _mm512_fmadd_ps(t, _mm512_add_ps(lo1, hi1), acc[1]);
-                acc[2] = _mm512_fmadd_ps(t, _mm512_add_ps(lo2, hi2), acc[2]);
-                acc[3] = _mm512_fmadd_ps(t, _mm512_add_ps(lo3, hi3), acc[3]);
-                (lo0, lo1, lo2) = (lo1, lo2, lo3);
-                (hi1, hi2, hi3) = (hi0, hi1, hi2);
-            });
-            for (o, v) in out.iter_mut().zip(acc) {
-                _mm512_storeu_ps(o.as_mut_ptr().add(i), v);
-            }
-        }
-    }
 }
 
 /// [`scalar::v_row_f32_8`]: eight output rows from `2r + 8` rows, each row loaded once
@@ -453,35 +396,36 @@ pub fn v_row_f32_8(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32];
         "taps and rows differ"
     );
     if r <= 15 {
-        return super::with_radius!(r, R => v_f32_8_unrolled::<R>(ring, offsets, c, out));
+        return super::with_radius!(r, R => v_f32_rows_unrolled::<R, 8>(ring, offsets, c, out));
     }
     let [a, b, d, e, f, g, h, i] = out;
     v_row_f32_4(ring, &offsets[..c.len() + 3], c, [a, b, d, e]);
     v_row_f32_4(ring, &offsets[4..], c, [f, g, h, i]);
 }
 
-/// [`v_row_f32_8`] for radius `R` (at most 15), unrolled. Output row `m` sums rows
-/// (R + m − d, R + m + d), outermost first; each step loads one new lower and one new
-/// upper row and passes the other fourteen on. Eight accumulators and sixteen carried
-/// rows leave too few registers for the taps, which are read from memory.
+/// [`v_row_f32_4`] and [`v_row_f32_8`] for radius `R` (at most 15) and `N` output rows,
+/// unrolled. Output row `m` sums rows (R + m − d, R + m + d), outermost first; each step
+/// loads one new lower and one new upper row and passes the other 2N − 2 on. With eight
+/// accumulators and sixteen carried rows too few registers are left for the taps, which
+/// are read from memory, one broadcast per step.
 // The last unrolled step carries rows no step reads.
 #[allow(unused_assignments)]
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw")]
-fn v_f32_8_unrolled<const R: usize>(
+fn v_f32_rows_unrolled<const R: usize, const N: usize>(
     ring: &[f32],
     offsets: &[usize],
     c: &[f32],
-    mut out: [&mut [f32]; 8],
+    mut out: [&mut [f32]; N],
 ) {
     const L: usize = 16;
     let n = out[0].len();
-    // Checked here as well as by the caller: the taps are read through a raw pointer.
+    // Checked here as well as by the callers: the taps are read through a raw pointer.
     assert!(
-        c.len() == 2 * R + 1 && out.iter().all(|o| o.len() == n),
+        (2..=8).contains(&N) && c.len() == 2 * R + 1 && out.iter().all(|o| o.len() == n),
         "taps and rows differ"
     );
-    // `ring_row_ptrs` checks the rows' lengths.
+    // `ring_row_ptrs` checks the rows' lengths (2R + N <= 38).
     let rows: [*const f32; 38] = super::ring_row_ptrs(ring, offsets, n);
     if n < L {
         for (m, o) in out.into_iter().enumerate() {
@@ -503,20 +447,20 @@ fn v_f32_8_unrolled<const R: usize>(
             // broadcasts out of the loop and spill the rows: one broadcast load per step.
             let taps = std::hint::black_box(c.as_ptr());
             let centre = _mm512_set1_ps(*taps.add(R));
-            let mut acc: [__m512; 8] = std::array::from_fn(|m| _mm512_mul_ps(centre, at(R + m)));
-            // Lower rows R − d + m (m < 7 carried, 7 loaded per step) and upper rows
-            // R + d + m (m > 0 carried, 0 loaded per step).
-            let mut lo: [__m512; 8] = std::array::from_fn(|m| at(m.min(6)));
-            let mut hi: [__m512; 8] = std::array::from_fn(|m| at(2 * R + m.max(1)));
+            let mut acc: [__m512; N] = std::array::from_fn(|m| _mm512_mul_ps(centre, at(R + m)));
+            // Lower rows R − d + m (m < N − 1 carried, N − 1 loaded per step) and upper
+            // rows R + d + m (m > 0 carried, 0 loaded per step).
+            let mut lo: [__m512; N] = std::array::from_fn(|m| at(m.min(N - 2)));
+            let mut hi: [__m512; N] = std::array::from_fn(|m| at(2 * R + m.max(1)));
             super::for_taps!(R, e => {
                 let d = R + 1 - e;
-                lo[7] = at(R + 7 - d);
+                lo[N - 1] = at(R + N - 1 - d);
                 hi[0] = at(R + d);
                 let t = _mm512_set1_ps(*taps.add(R - d));
-                for m in 0..8 {
+                for m in 0..N {
                     acc[m] = _mm512_fmadd_ps(t, _mm512_add_ps(lo[m], hi[m]), acc[m]);
                 }
-                lo = std::array::from_fn(|m| lo[(m + 1).min(7)]);
+                lo = std::array::from_fn(|m| lo[(m + 1).min(N - 1)]);
                 hi = std::array::from_fn(|m| hi[m.saturating_sub(1)]);
             });
             for (o, v) in out.iter_mut().zip(acc) {

@@ -1084,12 +1084,15 @@ mod tests {
     use super::*;
     use crate::testing::random_u8;
 
+    /// `N` output rows, as the multi-row passes take them.
+    fn rows_mut<T, const N: usize>(rows: &mut [Vec<T>]) -> [&mut [T]; N] {
+        let rows: Vec<&mut [T]> = rows.iter_mut().map(Vec::as_mut_slice).collect();
+        rows.try_into().ok().expect("N rows")
+    }
+
     /// Four output rows, as the four-row passes take them.
     fn four_mut<T>(rows: &mut [Vec<T>]) -> [&mut [T]; 4] {
-        let [a, b, c, d] = rows else {
-            panic!("four rows")
-        };
-        [a, b, c, d].map(Vec::as_mut_slice)
+        rows_mut(rows)
     }
 
     /// A ring of `rows` random rows of `len` (plus slack), and offsets of `2r + 2` rows
@@ -1169,15 +1172,7 @@ mod tests {
                     // Eight rows from 2r + 8.
                     let (ring8, offsets8) = ring_and_offsets(rows + 4, len, |b| f32::from(b) / 7.0);
                     let mut eight = vec![vec![0f32; len]; 8];
-                    {
-                        let out: [&mut [f32]; 8] = eight
-                            .iter_mut()
-                            .map(Vec::as_mut_slice)
-                            .collect::<Vec<_>>()
-                            .try_into()
-                            .unwrap();
-                        dispatch!(level => v_row_f32_8(&ring8, &offsets8, &c, out));
-                    }
+                    dispatch!(level => v_row_f32_8(&ring8, &offsets8, &c, rows_mut(&mut eight)));
                     for (m, row) in eight.iter().enumerate() {
                         let mut one = vec![0f32; len];
                         dispatch!(level => v_row_f32(&ring8, &offsets8[m..m + 2 * r + 1], &c, &mut one));
@@ -1282,13 +1277,7 @@ mod tests {
                     let mut eight = vec![vec![0f32; len]; 8];
                     assert!(
                         refuses(&mut || {
-                            let out: [&mut [f32]; 8] = eight
-                                .iter_mut()
-                                .map(Vec::as_mut_slice)
-                                .collect::<Vec<_>>()
-                                .try_into()
-                                .unwrap();
-                            dispatch!(level => v_row_f32_8(&ring8, &offsets8, &c, out))
+                            dispatch!(level => v_row_f32_8(&ring8, &offsets8, &c, rows_mut(&mut eight)))
                         }),
                         "v_row_f32_8 {what}"
                     );
