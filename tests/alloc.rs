@@ -37,18 +37,20 @@ fn warmed_up_ops_do_not_allocate() {
         let threads = pool.current_num_threads();
         // Every op with its defaults, the f32 Gaussian's two drivers (k <= 31 with a
         // border inside the image takes the vertical pass first; constant borders and
-        // larger kernels the ring) and the u8 box cascade (fused through row rings).
-        let gaussians: [&[&str]; 4] = [
-            &["dtype=f32", "ksize=31"],
-            &["dtype=f32", "ksize=31", "border=constant"],
-            &["dtype=f32", "ksize=41", "method=direct"],
-            &["dtype=u8", "ksize=101"],
+        // larger kernels the ring), the u8 box cascade (fused through row rings) and a
+        // large erosion (vertical van Herk segments, horizontal doubling windows).
+        let extra: [(&str, &[&str]); 5] = [
+            ("gaussian", &["dtype=f32", "ksize=31"]),
+            ("gaussian", &["dtype=f32", "ksize=31", "border=constant"]),
+            ("gaussian", &["dtype=f32", "ksize=41", "method=direct"]),
+            ("gaussian", &["dtype=u8", "ksize=101"]),
+            ("erode", &["ksize=31"]),
         ];
-        let gaussian = REGISTRY.iter().find(|s| s.name == "gaussian").unwrap();
+        let spec_of = |name: &str| REGISTRY.iter().find(|s| s.name == name).unwrap();
         let cases = REGISTRY
             .iter()
             .map(|spec| (spec, &[][..]))
-            .chain(gaussians.iter().map(|&params| (gaussian, params)));
+            .chain(extra.iter().map(|&(name, params)| (spec_of(name), params)));
         for (spec, params) in cases {
             let (mut op, _) = spec.build(params).unwrap();
             let input = op.bench_input(w, h).unwrap();

@@ -104,10 +104,22 @@ fn erosion_and_dilation_match_the_definition() {
         (31, 3),
         (3, 40),
         (70, 70),
-        // Around the height from which two output rows fold at once, and 64 shared rows.
         (3, 9),
         (4, 8),
         (1, 65),
+        // Around the widths from which the horizontal pass doubles windows (10) and the
+        // heights from which the vertical one takes van Herk segments (5); powers of two;
+        // elements taller and wider than the image.
+        (9, 4),
+        (10, 5),
+        (11, 6),
+        (16, 16),
+        (32, 2),
+        (64, 13),
+        (65, 33),
+        (129, 3),
+        (2, 150),
+        (300, 300),
     ] {
         // (20, 140) with the 70x70 element: more than 64 rows folded into one output row.
         for (w, h) in [(1, 1), (2, 9), (9, 2), (67, 33), (130, 5), (20, 140)] {
@@ -170,13 +182,20 @@ fn threads_and_strided_views() {
                 .unwrap()
                 .dilate(&src, &mut di.as_view_mut())
                 .unwrap();
-            (med, er, di)
+            // Van Herk segments taller than the bands of several threads.
+            let mut tall = Image::<u8>::new(1500, 401).unwrap();
+            Morphology::new((3, 70))
+                .unwrap()
+                .erode(&src, &mut tall.as_view_mut())
+                .unwrap();
+            (med, er, di, tall)
         })
     };
     let one = run(1);
     assert_eq!(one.0, median_reference(&src, 5));
     assert_eq!(one.1, morph_reference(&src, 21, 9, MorphOp::Erode));
     assert_eq!(one.2, morph_reference(&src, 4, 12, MorphOp::Dilate));
+    assert_eq!(one.3, morph_reference(&src, 3, 70, MorphOp::Erode));
     for threads in [2, 5] {
         assert!(run(threads) == one, "{threads} threads");
     }

@@ -2,16 +2,18 @@
 //! closing), separable: per output row, a vertical min (max) over the ky source rows,
 //! then a horizontal one over kx.
 //!
-//! Vertical: straight from the source rows (no copies, no ring), 64 lanes at a time
-//! (a vector min per row of the element: O(ky), but ky/64 operations per pixel).
-//! Elements [`PAIR_MIN_KY`] rows or taller fold two output rows at a time: the rows both
-//! elements share are folded once, then each row gets the one row of its own (none where
-//! the element is clipped by the image's edge); a vertical van Herk pass is the next step
-//! for very tall elements. Horizontal, on that row padded by the neutral value: elements
-//! up to 64 wide take the direct min of kx shifted rows in blocks of 64 lanes (measured
-//! faster than the scans below up to there: one vector min per tap and 64 pixels); wider
-//! ones use van Herk / Gil-Werman: per segment of kx pixels, a running min forwards and
-//! one backwards, so two scans and one min per pixel whatever kx. All loops are compiled per SIMD
+//! Vertical: elements up to four rows tall fold their rows straight from the source, 64
+//! lanes at a time. Taller ones take van Herk / Gil-Werman ([`VerticalVhgw`]): the rows
+//! are cut into segments of ky, and a window is a suffix of one segment (made for the
+//! whole segment at once, one pick per row) and a prefix of the next (one pick per row
+//! as the windows go down): three picks per pixel whatever ky, every one a vector op
+//! across the row. Horizontal, on that row padded by the neutral value: elements
+//! narrower than [`DOUBLING_MIN_K`] take the direct min of kx shifted rows in blocks of
+//! 64 lanes; wider ones double windows of 2, 4, 8, … pixels up to the largest power of
+//! two in kx, then two overlapping windows cover kx: log2(kx) + 1 vector passes over the
+//! row. The horizontal van Herk scans that came before run one pixel after another (a
+//! running min along the row does not vectorize) and measured 5-10x slower than the
+//! doubling passes at every width up to the largest, 4095. All loops are compiled per SIMD
 //! level from one source (`autovectorized!`): bit-identical across levels. Pixels
 //! outside the image do not take part (OpenCV's default border for morphology).
 
@@ -29,7 +31,9 @@ pub enum MorphOp {
 }
 
 const BLOCK: usize = 64;
-const DIRECT_MAX_K: usize = 64;
+/// Elements this wide or wider take the doubling windows (measured on 4K erosions, one
+/// thread: about even with the direct min at 7 to 9, 2.5 against 1 ms at 13).
+const DOUBLING_MIN_K: usize = 10;
 
 #[inline(always)]
 fn pick(op: MorphOp, a: u8, b: u8) -> u8 {
@@ -40,10 +44,11 @@ fn pick(op: MorphOp, a: u8, b: u8) -> u8 {
 }
 
 autovectorized! {
-    /// `out[i] = op over p[i..i + k]`; `g` is scratch of `p.len()`.
-    fn h_rank(p: &[u8], k: usize, op: MorphOp, g: &mut [u8], out: &mut [u8]) {
+    /// `out[i] = op over p[i..i + k]` (`p.len() >= out.len() + k − 1`); `g` and `g2` are
+    /// scratch of `p.len()`.
+    fn h_rank(p: &[u8], k: usize, op: MorphOp, g: &mut [u8], g2: &mut [u8], out: &mut [u8]) {
         let n = out.len();
-        if k <= DIRECT_MAX_K {
+        if k < DOUBLING_MIN_K {
             let mut i = 0;
             while i + BLOCK <= n {
                 let mut acc: [u8; BLOCK] = p[i..i + BLOCK].try_into().expect("block");
@@ -64,29 +69,27 @@ autovectorized! {
                 out[i] = a;
             }
         } else {
-            // van Herk / Gil-Werman: g runs forwards from each segment's start; out first
-            // holds the backward run to each segment's end; a window [i, i + k) spans
-            // the end of one segment and the start of the next.
-            let len = n + k - 1;
-            for seg in (0..len).step_by(k) {
-                let end = (seg + k).min(len);
-                g[seg] = p[seg];
-                for j in seg + 1..end {
-                    g[j] = pick(op, g[j - 1], p[j]);
-                }
+            // Windows of `span` = 2, 4, 8, … pixels, each from two of the half as wide, up
+            // to the largest power of two in k; then two of those, k − span apart, cover
+            // the k pixels (a pixel counted twice changes no min or max).
+            let mut span = 2;
+            let mut len = p.len() - 1;
+            for ((o, &a), &b) in g[..len].iter_mut().zip(&p[..len]).zip(&p[1..]) {
+                *o = pick(op, a, b);
             }
-            for seg in (0..n).step_by(k) {
-                let end = (seg + k).min(len);
-                let mut acc = p[end - 1];
-                for j in (seg..end).rev() {
-                    acc = pick(op, acc, p[j]);
-                    if j < n {
-                        out[j] = acc;
-                    }
+            let (mut from, mut to) = (g, g2);
+            while 2 * span <= k {
+                len -= span;
+                let (lo, hi) = (&from[..len], &from[span..span + len]);
+                for ((o, &a), &b) in to[..len].iter_mut().zip(lo).zip(hi) {
+                    *o = pick(op, a, b);
                 }
+                std::mem::swap(&mut from, &mut to);
+                span *= 2;
             }
-            for i in 0..n {
-                out[i] = pick(op, out[i], g[i + k - 1]);
+            let off = k - span;
+            for ((o, &a), &b) in out.iter_mut().zip(&from[..n]).zip(&from[off..off + n]) {
+                *o = pick(op, a, b);
             }
         }
     }
@@ -125,17 +128,137 @@ autovectorized! {
     }
 }
 
-/// Elements from this tall fold two output rows at a time (measured on 4K erosions, one
-/// thread, in one run: k = 7 0.71 ms alone vs 0.76 paired, k = 9 0.86 vs 0.80, k = 31
-/// 2.9 vs 2.3).
-const PAIR_MIN_KY: usize = 9;
+autovectorized! {
+    /// `out[i] = op(a[i], b[i])`.
+    fn pick_rows(a: &[u8], b: &[u8], op: MorphOp, out: &mut [u8]) {
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = pick(op, x, y);
+        }
+    }
+}
 
-/// Scratch of one band: the vertical results of two output rows, each padded by the
-/// neutral value, and the van Herk scratch.
+autovectorized! {
+    /// `acc[i] = op(acc[i], row[i])`.
+    fn pick_into(acc: &mut [u8], row: &[u8], op: MorphOp) {
+        for (a, &x) in acc.iter_mut().zip(row) {
+            *a = pick(op, *a, x);
+        }
+    }
+}
+
+/// Elements from this tall take the vertical van Herk / Gil-Werman pass.
+const VHGW_MIN_KY: usize = 5;
+
+/// The vertical van Herk / Gil-Werman pass over one band: O(1) per pixel in ky.
+///
+/// Virtual rows (rows outside the image take the neutral value) are cut into segments of
+/// ky rows from the band's first window on. A window starting at row `a` is the suffix
+/// of its segment from `a` (`suffix`, all of a segment's suffixes made when the windows
+/// enter it, one pick per row going up) and the prefix of the next segment up to `a +
+/// ky − 1` (`prefix`, one pick per row as the windows go down). Each output row gets the
+/// vertical result in turn.
+struct VerticalVhgw<'a> {
+    level: SimdLevel,
+    src: &'a ImageView<'a, u8>,
+    op: MorphOp,
+    ky: usize,
+    neutral: u8,
+}
+
+impl VerticalVhgw<'_> {
+    /// Row `r` of the image, or None outside it.
+    fn row(&self, r: isize) -> Option<&[u8]> {
+        (0..self.src.height() as isize)
+            .contains(&r)
+            .then(|| self.src.row(r as usize))
+    }
+
+    /// The suffixes of the segment from `start`: `suffix` holds rows `lo..hi`, the
+    /// segment's rows inside the image (a suffix from above the image equals the one
+    /// from its first row; from below it, all neutral). Returns (lo, hi).
+    fn suffixes(&self, start: isize, suffix: &mut [u8], w: usize) -> (isize, isize) {
+        let h = self.src.height() as isize;
+        let (lo, hi) = (start.max(0), (start + self.ky as isize).min(h));
+        for r in (lo..hi).rev() {
+            let at = (r - lo) as usize * w;
+            let row = self.row(r).expect("inside");
+            if r + 1 == hi {
+                suffix[at..at + w].copy_from_slice(row);
+            } else {
+                let (this, next) = suffix[at..at + 2 * w].split_at_mut(w);
+                pick_rows(self.level, row, next, self.op, this);
+            }
+        }
+        (lo, hi)
+    }
+
+    /// Vertical results of the windows from rows `first + i` for `i < rows`, each
+    /// written to `padded[left..left + w]` and handed to `emit(i, padded)`.
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        first: isize,
+        rows: usize,
+        suffix: &mut [u8],
+        prefix: &mut [u8],
+        padded: &mut [u8],
+        left: usize,
+        mut emit: impl FnMut(usize, &[u8]),
+    ) {
+        let (w, ky) = (self.src.width(), self.ky as isize);
+        let mut start = first;
+        let (mut lo, mut hi) = self.suffixes(start, suffix, w);
+        // The prefix holds rows start + ky ..= done of the next segment.
+        let mut done = start + ky - 1;
+        prefix.fill(self.neutral);
+        for i in 0..rows {
+            let a = first + i as isize;
+            if a >= start + ky {
+                start += ky;
+                (lo, hi) = self.suffixes(start, suffix, w);
+                done = start + ky - 1;
+                prefix.fill(self.neutral);
+            }
+            // The suffix from a: neutral below the image, else the stored one.
+            let from = if a >= hi {
+                None
+            } else {
+                let at = (a.max(lo) - lo) as usize * w;
+                Some(&suffix[at..at + w])
+            };
+            let result = &mut padded[left..left + w];
+            if a == start {
+                match from {
+                    Some(s) => result.copy_from_slice(s),
+                    None => result.fill(self.neutral),
+                }
+            } else {
+                while done < a + ky - 1 {
+                    done += 1;
+                    if let Some(row) = self.row(done) {
+                        pick_into(self.level, prefix, row, self.op);
+                    }
+                }
+                match from {
+                    Some(s) => pick_rows(self.level, s, prefix, self.op, result),
+                    None => result.copy_from_slice(prefix),
+                }
+            }
+            emit(i, padded);
+        }
+    }
+}
+
+/// Scratch of one band: the vertical result of an output row, padded by the neutral
+/// value, the horizontal doubling's two rows and the vertical van Herk pass's rows.
 #[derive(Debug, Default)]
 struct Scratch {
-    padded: [Vec<u8>; 2],
+    padded: Vec<u8>,
     g: Vec<u8>,
+    g2: Vec<u8>,
+    /// The vertical van Herk pass: a segment's suffixes and the running prefix.
+    suffix: Vec<u8>,
+    prefix: Vec<u8>,
 }
 
 /// `out = op over src.row(y) for y in rows` (`first`: the range must not be empty), or
@@ -260,10 +383,13 @@ impl Morphology {
             self.scratch.resize_with(bands, Scratch::default);
         }
         for s in &mut self.scratch {
-            for p in &mut s.padded {
-                p.resize(w + kx - 1, 0);
-            }
+            s.padded.resize(w + kx - 1, 0);
             s.g.resize(w + kx - 1, 0);
+            s.g2.resize(w + kx - 1, 0);
+            if ky >= VHGW_MIN_KY {
+                s.suffix.resize(ky.min(h) * w, 0);
+                s.prefix.resize(w, 0);
+            }
         }
         let (left, above) = (kx / 2, (ky / 2) as isize);
         let below = ky as isize - 1 - above;
@@ -272,44 +398,37 @@ impl Morphology {
             band_rows,
             &mut self.scratch,
             &|y0, mut band, s| {
-                let Scratch { padded, g } = s;
-                let [pa, pb] = padded;
+                let Scratch {
+                    padded,
+                    g,
+                    g2,
+                    suffix,
+                    prefix,
+                } = s;
                 // Columns outside the row never win: the identity of the operation.
-                for p in [&mut *pa, &mut *pb] {
-                    p[..left].fill(neutral);
-                    p[left + w..].fill(neutral);
-                }
-                // Rows outside the image never win either: only rows inside take part.
-                let inside = |y: isize| (y - above).max(0)..=(y + below).min(h as isize - 1);
+                padded[..left].fill(neutral);
+                padded[left + w..].fill(neutral);
                 let height = band.height();
-                let mut i = 0;
-                while i < height {
+                if ky >= VHGW_MIN_KY {
+                    let vhgw = VerticalVhgw {
+                        level,
+                        src,
+                        op,
+                        ky,
+                        neutral,
+                    };
+                    let first = y0 as isize - above;
+                    vhgw.run(first, height, suffix, prefix, padded, left, |i, padded| {
+                        h_rank(level, padded, kx, op, g, g2, band.row_mut(i))
+                    });
+                    return;
+                }
+                for i in 0..height {
+                    // Rows outside the image never win either: only rows inside take part.
                     let y = (y0 + i) as isize;
-                    if i + 1 == height || ky < PAIR_MIN_KY {
-                        fold_rows(level, src, inside(y), op, true, &mut pa[left..left + w]);
-                        h_rank(level, pa, kx, op, g, band.row_mut(i));
-                        i += 1;
-                        continue;
-                    }
-                    // Two output rows share all but one row of their elements: the shared
-                    // rows are read once, for both (tall elements were bound by reading
-                    // every source row of the element again for each output row).
-                    let (a, b) = (inside(y), inside(y + 1));
-                    let shared = *b.start()..=*a.end();
-                    let (ma, mb) = (&mut pa[left..left + w], &mut pb[left..left + w]);
-                    if shared.is_empty() {
-                        fold_rows(level, src, a, op, true, ma);
-                        fold_rows(level, src, b, op, true, mb);
-                    } else {
-                        fold_rows(level, src, shared.clone(), op, true, ma);
-                        mb.copy_from_slice(ma);
-                        fold_rows(level, src, *a.start()..=*shared.start() - 1, op, false, ma);
-                        fold_rows(level, src, *shared.end() + 1..=*b.end(), op, false, mb);
-                    }
-                    let (out_a, out_b) = band.two_rows_mut(i);
-                    h_rank(level, pa, kx, op, g, out_a);
-                    h_rank(level, pb, kx, op, g, out_b);
-                    i += 2;
+                    let inside = (y - above).max(0)..=(y + below).min(h as isize - 1);
+                    fold_rows(level, src, inside, op, true, &mut padded[left..left + w]);
+                    h_rank(level, padded, kx, op, g, g2, band.row_mut(i));
                 }
             },
         );
