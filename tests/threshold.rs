@@ -155,9 +155,24 @@ fn pair_tables_count_exactly_and_are_clean_for_the_next_image() {
     let mut counter = HistogramCounter::new();
     for (seed, &(w, h, threads)) in cases.iter().enumerate() {
         let (mut big, x, y) = embedded_u8(w, h, seed as u64);
-        if seed % 3 == 1 {
-            // Long runs of one value: every update hits one entry.
-            big.as_view_mut().fill(255);
+        match seed % 4 {
+            // Long runs of one value: every update hits one entry (32-bit counters).
+            1 => big.as_view_mut().fill(255),
+            // Neighbours far apart, as in noise (8-bit counters), and every pair the
+            // same: its 8-bit counter wraps over and over into the 32-bit one.
+            2 => {
+                for (i, v) in big.as_view_mut().rows_mut().flatten().enumerate() {
+                    *v = if i % 2 == 0 { 0 } else { 255 };
+                }
+            }
+            // A smooth ramp: neighbours alike (32-bit counters).
+            3 => {
+                for (i, v) in big.as_view_mut().rows_mut().flatten().enumerate() {
+                    *v = (i / 97 % 256) as u8;
+                }
+            }
+            // Random pixels: neighbours far apart (8-bit counters).
+            _ => {}
         }
         let src = big.as_view().sub_view(x, y, w, h).unwrap();
         let want = plain_count(&src);

@@ -164,14 +164,32 @@ const PAIR_MIN_PIXELS: usize = 1 << 18;
 /// one per cycle per core), not by reading the image. So it counts *pairs* of
 /// neighbouring pixels: one update of a 65536-entry table per two pixels, and the two
 /// marginals of that table are the histogram, exactly. On camera frames neighbours are
-/// alike and the table's busy part stays in L1, so counting takes about half the time;
-/// on uniform noise every update misses L1 and the pairs only break even. Bands of rows
-/// are counted in parallel (a table each) and summed, which is exact.
+/// alike and the table's busy part stays in L1, so counting takes about half the time.
+/// Where neighbours differ widely (noise) the updates spread over the whole table and
+/// miss L1; those bands count into 8-bit counters (a 64 KiB table, a quarter of the
+/// cache lines), each wrap adding 256 to the 32-bit table. Bands of rows are counted in
+/// parallel (a table each) and summed, which is exact.
 pub struct HistogramCounter {
-    tables: Vec<Box<[u32]>>,
+    tables: Vec<PairTable>,
     /// False for the one-off counts: a table allocated, zeroed and read out for a
     /// single image costs more than the pairs save.
     pairs: bool,
+}
+
+/// One band's pair tables: 32-bit counters, and the 8-bit ones of bands whose
+/// neighbours differ widely (their wraps carried into the 32-bit ones).
+struct PairTable {
+    wide: Box<[u32]>,
+    narrow: Box<[u8]>,
+}
+
+impl PairTable {
+    fn new() -> Self {
+        PairTable {
+            wide: vec![0; PAIR_BINS].into_boxed_slice(),
+            narrow: vec![0; PAIR_BINS].into_boxed_slice(),
+        }
+    }
 }
 
 impl Default for HistogramCounter {
@@ -217,8 +235,7 @@ impl HistogramCounter {
         };
         let pairs = self.pairs && w * band >= PAIR_MIN_PIXELS;
         if pairs && self.tables.len() < bands {
-            self.tables
-                .resize_with(bands, || vec![0; PAIR_BINS].into_boxed_slice());
+            self.tables.resize_with(bands, PairTable::new);
         }
         if bands <= 1 {
             return match self.tables.first_mut() {
@@ -286,8 +303,96 @@ fn flush(sub: &mut [[u32; 256]; SUBS], total: &mut Histogram) {
     }
 }
 
-/// Counts `rows` as pairs of neighbours into `table` (all zero on entry and on return).
+/// Counts `rows` as pairs of neighbours into `table` (all zero on entry and on return),
+/// in 8-bit counters where sampled neighbours mostly differ widely.
 fn count_pairs(
+    src: &ImageView<'_, u8>,
+    rows: std::ops::Range<usize>,
+    table: &mut PairTable,
+) -> Histogram {
+    let sample = [rows.start, (rows.start + rows.end) / 2, rows.end - 1];
+    if neighbours_differ(sample.map(|y| src.row(y))) {
+        count_pairs_narrow(src, rows, table)
+    } else {
+        count_pairs_wide(src, rows, &mut table.wide)
+    }
+}
+
+/// Whether at least three in four of the sampled pairs of neighbours (up to 256 from
+/// each row) differ by more than 16: 87% on uniform noise, few on camera frames.
+fn neighbours_differ(rows: [&[u8]; 3]) -> bool {
+    let (mut pairs, mut differ) = (0, 0);
+    for row in rows {
+        for p in row.chunks_exact(2).take(256) {
+            pairs += 1;
+            differ += usize::from(p[0].abs_diff(p[1]) > 16);
+        }
+    }
+    pairs > 0 && 4 * differ >= 3 * pairs
+}
+
+/// [`count_pairs`] into the 8-bit counters, a wrap adding 256 to the 32-bit one.
+fn count_pairs_narrow(
+    src: &ImageView<'_, u8>,
+    rows: std::ops::Range<usize>,
+    table: &mut PairTable,
+) -> Histogram {
+    // A 32-bit entry holds at most 256 per wrap, below 2^32 until READ_OUT_PAIRS.
+    const READ_OUT_PAIRS: usize = 1 << 31;
+    let wide: &mut [u32; PAIR_BINS] = (&mut *table.wide).try_into().expect("pair table size");
+    let narrow: &mut [u8; PAIR_BINS] = (&mut *table.narrow).try_into().expect("pair table size");
+    let mut total = [0u64; 256];
+    let mut pending = 0;
+    #[inline(always)]
+    fn count(narrow: &mut [u8; PAIR_BINS], wide: &mut [u32; PAIR_BINS], pair: usize) {
+        let n = narrow[pair].wrapping_add(1);
+        narrow[pair] = n;
+        if n == 0 {
+            wide[pair] += 256;
+        }
+    }
+    for y in rows {
+        let row = src.row(y);
+        if pending + row.len() / 2 > READ_OUT_PAIRS {
+            read_out_narrow(narrow, wide, &mut total);
+            pending = 0;
+        }
+        pending += row.len() / 2;
+        let mut chunks = row.chunks_exact(8);
+        for c in &mut chunks {
+            let v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            count(narrow, wide, (v & 0xffff) as usize);
+            count(narrow, wide, ((v >> 16) & 0xffff) as usize);
+            count(narrow, wide, ((v >> 32) & 0xffff) as usize);
+            count(narrow, wide, (v >> 48) as usize);
+        }
+        let mut pairs = chunks.remainder().chunks_exact(2);
+        for p in &mut pairs {
+            count(narrow, wide, usize::from(p[0]) | usize::from(p[1]) << 8);
+        }
+        for &v in pairs.remainder() {
+            total[usize::from(v)] += 1;
+        }
+    }
+    read_out_narrow(narrow, wide, &mut total);
+    total
+}
+
+/// Adds the 8-bit counters into the 32-bit ones, zeroing them, then reads those out.
+fn read_out_narrow(
+    narrow: &mut [u8; PAIR_BINS],
+    wide: &mut [u32; PAIR_BINS],
+    total: &mut Histogram,
+) {
+    for (w, n) in wide.iter_mut().zip(narrow.iter_mut()) {
+        *w += u32::from(*n);
+        *n = 0;
+    }
+    read_out_pairs(wide, total);
+}
+
+/// [`count_pairs`] into the 32-bit counters.
+fn count_pairs_wide(
     src: &ImageView<'_, u8>,
     rows: std::ops::Range<usize>,
     table: &mut [u32],
@@ -473,5 +578,33 @@ impl HistogramCounter {
         let level = otsu_level(&self.count(src));
         threshold_u8(src, dst, level, max, kind)?;
         Ok(level)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sample picks 8-bit counters for noise-like rows and 32-bit ones for alike
+    /// neighbours, short rows and rows of one pixel (the tests in tests/threshold.rs
+    /// check that both count exactly).
+    #[test]
+    fn narrow_counters_for_rows_whose_neighbours_differ() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let noise: Vec<u8> = (0..600)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed >> 40) as u8
+            })
+            .collect();
+        let ramp: Vec<u8> = (0..600).map(|i| (i / 7) as u8).collect();
+        let stripes: Vec<u8> = (0..600).map(|i| if i % 2 == 0 { 0 } else { 255 }).collect();
+        assert!(neighbours_differ([&noise, &noise, &noise]));
+        assert!(neighbours_differ([&stripes, &stripes, &stripes]));
+        assert!(!neighbours_differ([&ramp, &ramp, &ramp]));
+        assert!(!neighbours_differ([&ramp, &noise, &ramp]));
+        assert!(!neighbours_differ([&[7], &[7], &[7]]));
     }
 }
