@@ -182,7 +182,7 @@ fn threads_and_strided_views() {
                 .unwrap()
                 .dilate(&src, &mut di.as_view_mut())
                 .unwrap();
-            // Van Herk segments taller than the bands of several threads.
+            // A tall element: van Herk segments in every band.
             let mut tall = Image::<u8>::new(1500, 401).unwrap();
             Morphology::new((3, 70))
                 .unwrap()
@@ -198,5 +198,57 @@ fn threads_and_strided_views() {
     assert_eq!(one.3, morph_reference(&src, 3, 70, MorphOp::Erode));
     for threads in [2, 5] {
         assert!(run(threads) == one, "{threads} threads");
+    }
+}
+
+/// Van Herk segments when the last band is shorter than the element (10 rows, 1 row)
+/// and bands on several threads; one plan reused across sizes (its scratch resized:
+/// images shorter and taller than the element, wider and narrower); closing with both
+/// new passes; windows 2^m − 1 wide, where the doubling's two windows overlap most.
+#[test]
+fn tall_and_wide_elements_over_bands_and_sizes() {
+    for h in [290, 281] {
+        let (big, x, y) = embedded_u8(300, h, h as u64);
+        let src = big.as_view().sub_view(x, y, 300, h).unwrap();
+        for op in [MorphOp::Erode, MorphOp::Dilate] {
+            let want = morph_reference(&src, 5, 70, op);
+            for threads in [1, 2] {
+                let mut out = Image::<u8>::new(300, h).unwrap();
+                pool(threads).install(|| {
+                    Morphology::new((5, 70))
+                        .unwrap()
+                        .apply_at(
+                            frameline::simd::level().unwrap(),
+                            op,
+                            &src,
+                            &mut out.as_view_mut(),
+                        )
+                        .unwrap()
+                });
+                assert_eq!(out, want, "{op:?} 300x{h}, {threads} threads");
+            }
+        }
+    }
+    let mut plan = Morphology::new((15, 70)).unwrap();
+    for (w, h) in [(20, 3), (130, 140), (9, 2), (67, 71)] {
+        let src = random_u8(w, h, (w * h) as u64).unwrap();
+        let mut out = Image::<u8>::new(w, h).unwrap();
+        plan.erode(&src.as_view(), &mut out.as_view_mut()).unwrap();
+        assert_eq!(
+            out,
+            morph_reference(&src.as_view(), 15, 70, MorphOp::Erode),
+            "{w}x{h}"
+        );
+    }
+    let src = random_u8(150, 60, 11).unwrap();
+    for (kx, ky) in [(63, 7), (127, 5), (11, 9)] {
+        let mut closed = Image::<u8>::new(150, 60).unwrap();
+        Morphology::new((kx, ky))
+            .unwrap()
+            .close(&src.as_view(), &mut closed.as_view_mut())
+            .unwrap();
+        let dilated = morph_reference(&src.as_view(), kx, ky, MorphOp::Dilate);
+        let want = morph_reference(&dilated.as_view(), kx, ky, MorphOp::Erode);
+        assert_eq!(closed, want, "close {kx}x{ky}");
     }
 }

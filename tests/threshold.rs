@@ -137,42 +137,62 @@ fn plain_count(src: &frameline::ImageView<'_, u8>) -> Histogram {
     want
 }
 
+/// What a test image holds.
+#[derive(Clone, Copy, Debug)]
+enum Pattern {
+    /// Random pixels: neighbours far apart (8-bit counters).
+    Random,
+    /// One value: every update hits one entry (32-bit counters).
+    Flat,
+    /// 0, 255, 0, 255, …: neighbours far apart and every pair the same, so its 8-bit
+    /// counter wraps over and over into the 32-bit one.
+    Stripes,
+    /// A smooth ramp: neighbours alike (32-bit counters).
+    Ramp,
+    /// Random above, flat below: bands of both counter widths in one image.
+    RandomThenFlat,
+}
+
 #[test]
 fn pair_tables_count_exactly_and_are_clean_for_the_next_image() {
+    use Pattern::*;
     // Sizes around the pair tables' threshold (2^18 pixels per band): odd widths (a pixel
     // left over per row), widths below one 8-pixel load, one column, and last bands
-    // that fall below the threshold and are counted pixel by pixel.
+    // that fall below the threshold and are counted pixel by pixel; both counter widths,
+    // on one thread and on several.
     let cases = [
-        (1023, 300, 1),
-        (9, 30_000, 1),
-        (2, 140_000, 1),
-        (1, 300_000, 1),
-        (2001, 601, 3),
-        (2001, 530, 2),
-        (600, 400, 1),
-        (33, 17, 1),
+        (1023, 300, 1, Random),
+        (9, 30_000, 1, Flat),
+        (2, 140_000, 1, Stripes),
+        (1, 300_000, 1, Ramp),
+        (2001, 601, 3, Random),
+        (2001, 530, 2, Flat),
+        (600, 400, 1, Stripes),
+        (33, 17, 1, Random),
+        (1024, 300, 1, Stripes),
+        (1021, 301, 1, Ramp),
+        (2001, 800, 2, Random),
+        (2001, 800, 2, Stripes),
+        (2001, 1200, 2, RandomThenFlat),
     ];
     let mut counter = HistogramCounter::new();
-    for (seed, &(w, h, threads)) in cases.iter().enumerate() {
+    for (seed, &(w, h, threads, pattern)) in cases.iter().enumerate() {
         let (mut big, x, y) = embedded_u8(w, h, seed as u64);
-        match seed % 4 {
-            // Long runs of one value: every update hits one entry (32-bit counters).
-            1 => big.as_view_mut().fill(255),
-            // Neighbours far apart, as in noise (8-bit counters), and every pair the
-            // same: its 8-bit counter wraps over and over into the 32-bit one.
-            2 => {
-                for (i, v) in big.as_view_mut().rows_mut().flatten().enumerate() {
-                    *v = if i % 2 == 0 { 0 } else { 255 };
+        {
+            let mut whole = big.as_view_mut();
+            let mut view = whole.sub_view_mut(x, y, w, h).unwrap();
+            for (r, row) in view.rows_mut().enumerate() {
+                for (c, v) in row.iter_mut().enumerate() {
+                    match pattern {
+                        Random => {}
+                        Flat => *v = 255,
+                        Stripes => *v = if c % 2 == 0 { 0 } else { 255 },
+                        Ramp => *v = ((r * w + c) / 97 % 256) as u8,
+                        RandomThenFlat if r >= h / 2 => *v = 7,
+                        RandomThenFlat => {}
+                    }
                 }
             }
-            // A smooth ramp: neighbours alike (32-bit counters).
-            3 => {
-                for (i, v) in big.as_view_mut().rows_mut().flatten().enumerate() {
-                    *v = (i / 97 % 256) as u8;
-                }
-            }
-            // Random pixels: neighbours far apart (8-bit counters).
-            _ => {}
         }
         let src = big.as_view().sub_view(x, y, w, h).unwrap();
         let want = plain_count(&src);
@@ -180,7 +200,10 @@ fn pair_tables_count_exactly_and_are_clean_for_the_next_image() {
         let pool = pool(threads);
         for round in 0..2 {
             let got = pool.install(|| counter.count(&src));
-            assert_eq!(got, want, "{w}x{h}, {threads} threads, round {round}");
+            assert_eq!(
+                got, want,
+                "{w}x{h} {pattern:?}, {threads} threads, round {round}"
+            );
         }
     }
 }

@@ -2,20 +2,21 @@
 //! closing), separable: per output row, a vertical min (max) over the ky source rows,
 //! then a horizontal one over kx.
 //!
-//! Vertical: elements up to four rows tall fold their rows straight from the source, 64
-//! lanes at a time. Taller ones take van Herk / Gil-Werman ([`VerticalVhgw`]): the rows
-//! are cut into segments of ky, and a window is a suffix of one segment (made for the
-//! whole segment at once, one pick per row) and a prefix of the next (one pick per row
-//! as the windows go down): three picks per pixel whatever ky, every one a vector op
-//! across the row. Horizontal, on that row padded by the neutral value: elements
-//! narrower than [`DOUBLING_MIN_K`] take the direct min of kx shifted rows in blocks of
-//! 64 lanes; wider ones double windows of 2, 4, 8, … pixels up to the largest power of
-//! two in kx, then two overlapping windows cover kx: log2(kx) + 1 vector passes over the
-//! row. The horizontal van Herk scans that came before run one pixel after another (a
-//! running min along the row does not vectorize) and measured 5-10x slower than the
-//! doubling passes at every width up to the largest, 4095. All loops are compiled per SIMD
-//! level from one source (`autovectorized!`): bit-identical across levels. Pixels
-//! outside the image do not take part (OpenCV's default border for morphology).
+//! Vertical: elements shorter than [`VHGW_MIN_KY`] rows fold their rows straight from
+//! the source, 64 lanes at a time. Taller ones take van Herk / Gil-Werman
+//! ([`VerticalVhgw`]): the rows are cut into segments of ky, and a window is a suffix of
+//! one segment (made for the whole segment at once, one pick per row) and a prefix of
+//! the next (one pick per row as the windows go down): three picks per pixel whatever
+//! ky, every one a vector op across the row. Horizontal, on that row padded by the
+//! neutral value: elements narrower than [`DOUBLING_MIN_K`] take the direct min of kx
+//! shifted rows in blocks of 64 lanes; wider ones double windows of 2, 4, 8, … pixels up
+//! to the largest power of two in kx, then two overlapping windows cover kx: log2(kx) +
+//! 1 vector passes over the row. The horizontal van Herk scans that came before run one
+//! pixel after another (a running min along the row does not vectorize) and measured
+//! 5-10x slower than the doubling passes at every width up to the largest, 4095. All
+//! loops are compiled per SIMD level from one source (`autovectorized!`): bit-identical
+//! across levels. Pixels outside the image do not take part (OpenCV's default border for
+//! morphology).
 
 use crate::image::{Image, ImageView, ImageViewMut, check_same_size};
 use crate::kernels::parallel;
@@ -77,18 +78,18 @@ autovectorized! {
             for ((o, &a), &b) in g[..len].iter_mut().zip(&p[..len]).zip(&p[1..]) {
                 *o = pick(op, a, b);
             }
-            let (mut from, mut to) = (g, g2);
+            let (mut cur, mut next) = (g, g2);
             while 2 * span <= k {
                 len -= span;
-                let (lo, hi) = (&from[..len], &from[span..span + len]);
-                for ((o, &a), &b) in to[..len].iter_mut().zip(lo).zip(hi) {
+                let (lo, hi) = (&cur[..len], &cur[span..span + len]);
+                for ((o, &a), &b) in next[..len].iter_mut().zip(lo).zip(hi) {
                     *o = pick(op, a, b);
                 }
-                std::mem::swap(&mut from, &mut to);
+                std::mem::swap(&mut cur, &mut next);
                 span *= 2;
             }
             let off = k - span;
-            for ((o, &a), &b) in out.iter_mut().zip(&from[..n]).zip(&from[off..off + n]) {
+            for ((o, &a), &b) in out.iter_mut().zip(&cur[..n]).zip(&cur[off..off + n]) {
                 *o = pick(op, a, b);
             }
         }
@@ -192,12 +193,12 @@ impl VerticalVhgw<'_> {
         (lo, hi)
     }
 
-    /// Vertical results of the windows from rows `first + i` for `i < rows`, each
+    /// Vertical results of the windows from rows `first_window + i` for `i < rows`, each
     /// written to `padded[left..left + w]` and handed to `emit(i, padded)`.
     #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
-        first: isize,
+        first_window: isize,
         rows: usize,
         suffix: &mut [u8],
         prefix: &mut [u8],
@@ -206,13 +207,13 @@ impl VerticalVhgw<'_> {
         mut emit: impl FnMut(usize, &[u8]),
     ) {
         let (w, ky) = (self.src.width(), self.ky as isize);
-        let mut start = first;
+        let mut start = first_window;
         let (mut lo, mut hi) = self.suffixes(start, suffix, w);
         // The prefix holds rows start + ky ..= done of the next segment.
         let mut done = start + ky - 1;
         prefix.fill(self.neutral);
         for i in 0..rows {
-            let a = first + i as isize;
+            let a = first_window + i as isize;
             if a >= start + ky {
                 start += ky;
                 (lo, hi) = self.suffixes(start, suffix, w);
@@ -220,7 +221,7 @@ impl VerticalVhgw<'_> {
                 prefix.fill(self.neutral);
             }
             // The suffix from a: neutral below the image, else the stored one.
-            let from = if a >= hi {
+            let suffix_row = if a >= hi {
                 None
             } else {
                 let at = (a.max(lo) - lo) as usize * w;
@@ -228,7 +229,7 @@ impl VerticalVhgw<'_> {
             };
             let result = &mut padded[left..left + w];
             if a == start {
-                match from {
+                match suffix_row {
                     Some(s) => result.copy_from_slice(s),
                     None => result.fill(self.neutral),
                 }
@@ -239,7 +240,7 @@ impl VerticalVhgw<'_> {
                         pick_into(self.level, prefix, row, self.op);
                     }
                 }
-                match from {
+                match suffix_row {
                     Some(s) => pick_rows(self.level, s, prefix, self.op, result),
                     None => result.copy_from_slice(prefix),
                 }
@@ -417,10 +418,16 @@ impl Morphology {
                         ky,
                         neutral,
                     };
-                    let first = y0 as isize - above;
-                    vhgw.run(first, height, suffix, prefix, padded, left, |i, padded| {
-                        h_rank(level, padded, kx, op, g, g2, band.row_mut(i))
-                    });
+                    let first_window = y0 as isize - above;
+                    vhgw.run(
+                        first_window,
+                        height,
+                        suffix,
+                        prefix,
+                        padded,
+                        left,
+                        |i, padded| h_rank(level, padded, kx, op, g, g2, band.row_mut(i)),
+                    );
                     return;
                 }
                 for i in 0..height {

@@ -154,6 +154,10 @@ const SUBS: usize = 4;
 /// Entries of a pair table: one counter per (first, second) value of two neighbours.
 const PAIR_BINS: usize = 1 << 16;
 
+/// Pairs counted into a table between two read-outs: an entry (with its 8-bit counter)
+/// holds at most this many, below 2^32 (one row would need 2^33 pixels to pass it).
+const READ_OUT_PAIRS: usize = 1 << 31;
+
 /// Bands smaller than this count pixel by pixel: reading out a pair table (256 KiB)
 /// would cost more than the pairs save.
 const PAIR_MIN_PIXELS: usize = 1 << 18;
@@ -310,97 +314,61 @@ fn count_pairs(
     rows: std::ops::Range<usize>,
     table: &mut PairTable,
 ) -> Histogram {
+    debug_assert!(!rows.is_empty(), "a band has rows");
     let sample = [rows.start, (rows.start + rows.end) / 2, rows.end - 1];
     if neighbours_differ(sample.map(|y| src.row(y))) {
-        count_pairs_narrow(src, rows, table)
+        count_pairs_into::<true>(src, rows, table)
     } else {
-        count_pairs_wide(src, rows, &mut table.wide)
+        count_pairs_into::<false>(src, rows, table)
     }
 }
 
 /// Whether at least three in four of the sampled pairs of neighbours (up to 256 from
 /// each row) differ by more than 16: 87% on uniform noise, few on camera frames.
 fn neighbours_differ(rows: [&[u8]; 3]) -> bool {
-    let (mut pairs, mut differ) = (0, 0);
+    let (mut sampled, mut differ) = (0, 0);
     for row in rows {
         for p in row.chunks_exact(2).take(256) {
-            pairs += 1;
+            sampled += 1;
             differ += usize::from(p[0].abs_diff(p[1]) > 16);
         }
     }
-    pairs > 0 && 4 * differ >= 3 * pairs
+    sampled > 0 && 4 * differ >= 3 * sampled
 }
 
-/// [`count_pairs`] into the 8-bit counters, a wrap adding 256 to the 32-bit one.
-fn count_pairs_narrow(
+/// Adds both marginals of the band's pair tables (an entry counts its 32-bit and 8-bit
+/// counters; the 8-bit ones are zero unless the band used them) to `total` and zeroes
+/// both tables.
+fn read_out_pairs(table: &mut PairTable, total: &mut Histogram) {
+    // Row `second` of a table holds the pairs ending in that value; its entries are
+    // indexed by the first value.
+    let mut firsts = [0u64; 256];
+    let rows = table
+        .wide
+        .chunks_exact_mut(256)
+        .zip(table.narrow.chunks_exact_mut(256));
+    for (second, (wide, narrow)) in rows.enumerate() {
+        let mut seconds = 0u64;
+        for ((f, w), n) in firsts.iter_mut().zip(wide).zip(narrow) {
+            let count = u64::from(*w) + u64::from(*n);
+            *f += count;
+            seconds += count;
+            (*w, *n) = (0, 0);
+        }
+        total[second] += seconds;
+    }
+    for (t, f) in total.iter_mut().zip(firsts) {
+        *t += f;
+    }
+}
+
+/// [`count_pairs`] into the 8-bit counters (`NARROW`), a wrap adding 256 to the 32-bit
+/// one, or straight into the 32-bit ones.
+fn count_pairs_into<const NARROW: bool>(
     src: &ImageView<'_, u8>,
     rows: std::ops::Range<usize>,
     table: &mut PairTable,
 ) -> Histogram {
-    // A 32-bit entry holds at most 256 per wrap, below 2^32 until READ_OUT_PAIRS.
-    const READ_OUT_PAIRS: usize = 1 << 31;
-    let wide: &mut [u32; PAIR_BINS] = (&mut *table.wide).try_into().expect("pair table size");
-    let narrow: &mut [u8; PAIR_BINS] = (&mut *table.narrow).try_into().expect("pair table size");
-    let mut total = [0u64; 256];
-    let mut pending = 0;
-    #[inline(always)]
-    fn count(narrow: &mut [u8; PAIR_BINS], wide: &mut [u32; PAIR_BINS], pair: usize) {
-        let n = narrow[pair].wrapping_add(1);
-        narrow[pair] = n;
-        if n == 0 {
-            wide[pair] += 256;
-        }
-    }
-    for y in rows {
-        let row = src.row(y);
-        if pending + row.len() / 2 > READ_OUT_PAIRS {
-            read_out_narrow(narrow, wide, &mut total);
-            pending = 0;
-        }
-        pending += row.len() / 2;
-        let mut chunks = row.chunks_exact(8);
-        for c in &mut chunks {
-            let v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-            count(narrow, wide, (v & 0xffff) as usize);
-            count(narrow, wide, ((v >> 16) & 0xffff) as usize);
-            count(narrow, wide, ((v >> 32) & 0xffff) as usize);
-            count(narrow, wide, (v >> 48) as usize);
-        }
-        let mut pairs = chunks.remainder().chunks_exact(2);
-        for p in &mut pairs {
-            count(narrow, wide, usize::from(p[0]) | usize::from(p[1]) << 8);
-        }
-        for &v in pairs.remainder() {
-            total[usize::from(v)] += 1;
-        }
-    }
-    read_out_narrow(narrow, wide, &mut total);
-    total
-}
-
-/// Adds the 8-bit counters into the 32-bit ones, zeroing them, then reads those out.
-fn read_out_narrow(
-    narrow: &mut [u8; PAIR_BINS],
-    wide: &mut [u32; PAIR_BINS],
-    total: &mut Histogram,
-) {
-    for (w, n) in wide.iter_mut().zip(narrow.iter_mut()) {
-        *w += u32::from(*n);
-        *n = 0;
-    }
-    read_out_pairs(wide, total);
-}
-
-/// [`count_pairs`] into the 32-bit counters.
-fn count_pairs_wide(
-    src: &ImageView<'_, u8>,
-    rows: std::ops::Range<usize>,
-    table: &mut [u32],
-) -> Histogram {
-    // Table entries are read out between rows before they could overflow (a single row
-    // would need 2^33 pixels to overflow one).
-    const READ_OUT_PAIRS: usize = 1 << 31;
-    let table: &mut [u32; PAIR_BINS] = table.try_into().expect("pair table size");
     let mut total = [0u64; 256];
     let mut pending = 0;
     for y in rows {
@@ -410,19 +378,33 @@ fn count_pairs_wide(
             pending = 0;
         }
         pending += row.len() / 2;
+        let wide: &mut [u32; PAIR_BINS] = (&mut *table.wide).try_into().expect("pair table size");
+        let narrow: &mut [u8; PAIR_BINS] =
+            (&mut *table.narrow).try_into().expect("pair table size");
+        let mut count_one = |pair: usize| {
+            if NARROW {
+                let n = narrow[pair].wrapping_add(1);
+                narrow[pair] = n;
+                if n == 0 {
+                    wide[pair] += 256;
+                }
+            } else {
+                wide[pair] += 1;
+            }
+        };
         // Eight pixels per load; a pair's index is its first value plus 256 times the
         // second (the u64's bytes in memory order).
         let mut chunks = row.chunks_exact(8);
         for c in &mut chunks {
             let v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-            table[(v & 0xffff) as usize] += 1;
-            table[((v >> 16) & 0xffff) as usize] += 1;
-            table[((v >> 32) & 0xffff) as usize] += 1;
-            table[(v >> 48) as usize] += 1;
+            count_one((v & 0xffff) as usize);
+            count_one(((v >> 16) & 0xffff) as usize);
+            count_one(((v >> 32) & 0xffff) as usize);
+            count_one((v >> 48) as usize);
         }
         let mut pairs = chunks.remainder().chunks_exact(2);
         for p in &mut pairs {
-            table[usize::from(p[0]) | usize::from(p[1]) << 8] += 1;
+            count_one(usize::from(p[0]) | usize::from(p[1]) << 8);
         }
         for &v in pairs.remainder() {
             total[usize::from(v)] += 1;
@@ -430,25 +412,6 @@ fn count_pairs_wide(
     }
     read_out_pairs(table, &mut total);
     total
-}
-
-/// Adds both marginals of the pair table to `total` and zeroes the table.
-fn read_out_pairs(table: &mut [u32; PAIR_BINS], total: &mut Histogram) {
-    // Row `second` of the table holds the pairs ending in that value; its entries are
-    // indexed by the first value.
-    let mut firsts = [0u64; 256];
-    for (second, row) in table.chunks_exact_mut(256).enumerate() {
-        let mut seconds = 0u64;
-        for (f, c) in firsts.iter_mut().zip(row.iter_mut()) {
-            *f += u64::from(*c);
-            seconds += u64::from(*c);
-            *c = 0;
-        }
-        total[second] += seconds;
-    }
-    for (t, f) in total.iter_mut().zip(firsts) {
-        *t += f;
-    }
 }
 
 /// Otsu's level: the one maximizing the between-class variance, evaluated in the same
