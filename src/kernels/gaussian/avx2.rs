@@ -141,6 +141,14 @@ pub fn h_row_f32(p: &[f32], c: &[f32], out: &mut [f32]) {
     scalar::h_row_f32_from(p, c, out, i);
 }
 
+/// [`h_row_f32`] on each of eight rows.
+#[target_feature(enable = "avx2,fma")]
+pub fn h_rows_f32_8(p: [&[f32]; 8], c: &[f32], out: [&mut [f32]; 8], _columns: &mut [f32]) {
+    for (p, o) in p.into_iter().zip(out) {
+        h_row_f32(p, c, o);
+    }
+}
+
 #[target_feature(enable = "avx2,fma")]
 pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
     const L: usize = 8;

@@ -470,6 +470,143 @@ fn v_f32_rows_unrolled<const R: usize, const N: usize>(
     }
 }
 
+/// [`h_row_f32`] over the eight rows a vertical step makes (`columns`: scratch of at
+/// least `(n + c.len()).next_multiple_of(8) · 8` floats), for kernels up to 31 taps:
+/// the rows are transposed in 8x8 blocks so that a 256-bit vector holds one column of
+/// the eight rows, the taps run along the columns as the vertical pass runs along rows
+/// (eight rotating accumulators, aligned loads and no shuffles: the row pass spends
+/// half its windows on `valignd` and the other half on loads straddling two cache
+/// lines), and the results are transposed back. The outputs the row pass makes with
+/// vectors (all but the last `n mod 16`) get the same operations in the same order, the
+/// rest its scalar tail: the same bits as [`h_row_f32`] on each row.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+pub fn h_rows_f32_8(p: [&[f32]; 8], c: &[f32], out: [&mut [f32]; 8], columns: &mut [f32]) {
+    let n = out[0].len();
+    let r = c.len() / 2;
+    assert!(
+        !c.len().is_multiple_of(2)
+            && out.iter().all(|o| o.len() == n)
+            && p.iter().all(|p| p.len() >= n + 2 * r),
+        "padded rows too short"
+    );
+    if r > 15 {
+        for (p, o) in p.into_iter().zip(out) {
+            h_row_f32(p, c, o);
+        }
+        return;
+    }
+    super::with_radius!(r, R => h_rows_transposed::<R>(p, c, out, columns))
+}
+
+/// The 8x8 transpose of `rows` (row k's lane j becomes row j's lane k).
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+fn transpose8(rows: [__m256; 8]) -> [__m256; 8] {
+    let lo = |a, b| _mm256_unpacklo_ps(a, b);
+    let hi = |a, b| _mm256_unpackhi_ps(a, b);
+    let [r0, r1, r2, r3, r4, r5, r6, r7] = rows;
+    let (t0, t1, t2, t3) = (lo(r0, r1), hi(r0, r1), lo(r2, r3), hi(r2, r3));
+    let (t4, t5, t6, t7) = (lo(r4, r5), hi(r4, r5), lo(r6, r7), hi(r6, r7));
+    let even = |a, b| _mm256_shuffle_ps::<0x44>(a, b);
+    let odd = |a, b| _mm256_shuffle_ps::<0xEE>(a, b);
+    let (s0, s1, s2, s3) = (even(t0, t2), odd(t0, t2), even(t1, t3), odd(t1, t3));
+    let (s4, s5, s6, s7) = (even(t4, t6), odd(t4, t6), even(t5, t7), odd(t5, t7));
+    let first = |a, b| _mm256_permute2f128_ps::<0x20>(a, b);
+    let second = |a, b| _mm256_permute2f128_ps::<0x31>(a, b);
+    [
+        first(s0, s4),
+        first(s1, s5),
+        first(s2, s6),
+        first(s3, s7),
+        second(s0, s4),
+        second(s1, s5),
+        second(s2, s6),
+        second(s3, s7),
+    ]
+}
+
+/// [`h_rows_f32_8`] for radius `R` (at most 15), unrolled.
+// The last unrolled step carries columns no step reads.
+#[allow(unused_assignments)]
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+fn h_rows_transposed<const R: usize>(
+    p: [&[f32]; 8],
+    c: &[f32],
+    mut out: [&mut [f32]; 8],
+    columns: &mut [f32],
+) {
+    const L: usize = 8;
+    const N: usize = 8;
+    let n = out[0].len();
+    // Checked here as well: the taps are read through a raw pointer.
+    assert!(
+        c.len() == 2 * R + 1
+            && out.iter().all(|o| o.len() == n)
+            && p.iter().all(|p| p.len() >= n + 2 * R),
+        "taps and rows differ"
+    );
+    // The outputs the row pass makes with vectors, and the columns they read.
+    let vectored = n / 16 * 16;
+    let m = vectored + 2 * R;
+    assert!(
+        columns.len() >= m.next_multiple_of(L) * L,
+        "column scratch too short"
+    );
+    // columns[x·8 + k] = p[k][x] for x < m.
+    let mut x = 0;
+    while x + L <= m {
+        // SAFETY: the loads read p[k][x .. x + 8] with x + 8 <= m <= n + 2R <= p[k].len();
+        // the stores write columns[x·8 .. (x + 8)·8], within the asserted length.
+        unsafe {
+            let rows = std::array::from_fn(|k| _mm256_loadu_ps(p[k].as_ptr().add(x)));
+            for (j, v) in transpose8(rows).into_iter().enumerate() {
+                _mm256_storeu_ps(columns.as_mut_ptr().add((x + j) * L), v);
+            }
+        }
+        x += L;
+    }
+    for x in x..m {
+        for (k, row) in p.iter().enumerate() {
+            columns[x * L + k] = row[x];
+        }
+    }
+    for base in (0..vectored).step_by(L) {
+        // SAFETY: the loads read columns[(base + j)·8 ..][..8] for j <= 2R + 7, and base +
+        // 8 <= vectored, so (base + j + 1)·8 <= (vectored + 2R)·8 = m·8 <= columns.len();
+        // the taps read c[0 ..= R] (c.len() = 2R + 1, asserted); the stores write
+        // out[k][base .. base + 8] with base + 8 <= n.
+        unsafe {
+            let at = |j: usize| _mm256_loadu_ps(columns.as_ptr().add((base + j) * L));
+            // Read through a pointer the optimizer cannot see into, as in the vertical
+            // pass: one broadcast load per step instead of sixteen taps held in registers.
+            let taps = std::hint::black_box(c.as_ptr());
+            let centre = _mm256_set1_ps(*taps.add(R));
+            // Output column base + m: centre R + m, pairs (R + m − d, R + m + d).
+            let mut acc: [__m256; N] = std::array::from_fn(|m| _mm256_mul_ps(centre, at(R + m)));
+            let mut lo: [__m256; N] = std::array::from_fn(|m| at(m.min(N - 2)));
+            let mut hi: [__m256; N] = std::array::from_fn(|m| at(2 * R + m.max(1)));
+            super::for_taps!(R, e => {
+                let d = R + 1 - e;
+                lo[N - 1] = at(R + N - 1 - d);
+                hi[0] = at(R + d);
+                let t = _mm256_set1_ps(*taps.add(R - d));
+                for m in 0..N {
+                    acc[m] = _mm256_fmadd_ps(t, _mm256_add_ps(lo[m], hi[m]), acc[m]);
+                }
+                lo = std::array::from_fn(|m| lo[(m + 1).min(N - 1)]);
+                hi = std::array::from_fn(|m| hi[m.saturating_sub(1)]);
+            });
+            for (o, v) in out.iter_mut().zip(transpose8(acc)) {
+                _mm256_storeu_ps(o.as_mut_ptr().add(base), v);
+            }
+        }
+    }
+    for (p, o) in p.iter().zip(out.iter_mut()) {
+        scalar::h_row_f32_from(p, c, o, vectored);
+    }
+}
+
 #[target_feature(enable = "avx512f,avx512bw")]
 pub fn h_row_u8_fast(p: &[u8], t: &[i16], out: &mut [i16]) {
     super::with_radius!(t.len() - 1, R => h_fast::<R>(p, t, out))

@@ -389,7 +389,8 @@ fn quantize_q15_half(k: &[f64]) -> Option<Vec<i16>> {
 }
 
 /// Scratch of one band: a padded source row (`P`) and a ring of horizontally filtered
-/// rows (`M`).
+/// rows (`M`), or (the f32 vertical-first path) the ring of vertical sums and their
+/// transposed columns.
 #[derive(Debug, Default)]
 struct Strip<P, M> {
     padded: Vec<P>,
@@ -399,6 +400,8 @@ struct Strip<P, M> {
     ring_start: usize,
     row_len: usize,
     offsets: Vec<usize>,
+    /// The f32 vertical-first path's eight rows, transposed for the horizontal pass.
+    columns: Vec<M>,
 }
 
 impl<P: Copy + Default, M: Copy + Default> Strip<P, M> {
@@ -995,6 +998,9 @@ fn vertical_first_f32(
     let tile = tile_width(w, cy.len() + 7, size_of::<f32>());
     for strip in strips.iter_mut() {
         strip.fit(tile + cx.len() - 1, 0, 8, cy.len() + 7);
+        // The eight-row horizontal pass's transposed columns.
+        let columns = (tile + cx.len()).next_multiple_of(8) * 8;
+        strip.columns.resize(columns.max(strip.columns.len()), 0.0);
     }
     parallel::for_each_band_with_scratch(dst.reborrow(), band_rows, strips, &|y0, band, strip| {
         vertical_first_band(level, src, y0, band, strip, tile, (cx, cy), border)
@@ -1021,6 +1027,7 @@ fn vertical_first_band(
         ring,
         ring_start,
         offsets,
+        columns,
         ..
     } = strip;
     let sums = &mut ring[*ring_start..][..8 * row_len];
@@ -1064,15 +1071,27 @@ fn vertical_first_band(
                     [a, ..] => dispatch!(level => v_row_f32(pixels, offsets, cy, a)),
                 }
             }
-            for (m, row) in sums.chunks_exact_mut(row_len).take(rows).enumerate() {
-                let row = &mut row[..len];
+            for row in sums.chunks_exact_mut(row_len).take(rows) {
                 for p in (0..lead).chain(lead + made..len) {
                     let x = border
                         .map(first + p as isize, w)
                         .expect("the border maps columns inside");
                     row[p] = row[(x as isize - first) as usize];
                 }
-                dispatch!(level => h_row_f32(row, cx, &mut band.row_mut(k + m)[x0..x0 + tw]));
+            }
+            let mut padded = sums.chunks_exact(row_len).map(|row| &row[..len]);
+            if rows == 8 {
+                let padded: [&[f32]; 8] = std::array::from_fn(|_| padded.next().expect("8 rows"));
+                let mut step = band
+                    .sub_view_mut(x0, k, tw, 8)
+                    .expect("the step's rows lie in the band");
+                let mut outputs = step.rows_mut();
+                let out = std::array::from_fn(|_| outputs.next().expect("8 rows"));
+                dispatch!(level => h_rows_f32_8(padded, cx, out, columns));
+            } else {
+                for (m, row) in padded.take(rows).enumerate() {
+                    dispatch!(level => h_row_f32(row, cx, &mut band.row_mut(k + m)[x0..x0 + tw]));
+                }
             }
             k += rows;
         }
@@ -1145,6 +1164,46 @@ mod tests {
                                 "{level} r{r} n{n} +{slack} #{i}: {g} vs {fused}"
                             );
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The eight-row horizontal pass (transposed on AVX-512) gives every row the bits of
+    /// the one-row pass on every level: widths around the 8- and 16-column blocks, radii
+    /// up to 15 and one beyond (the per-row fallback), rows ending right after the last
+    /// window or with slack.
+    #[test]
+    fn eight_row_horizontal_passes_give_the_one_row_bits_on_every_level() {
+        for level in SimdLevel::supported() {
+            for r in [0, 1, 2, 7, 14, 15, 16] {
+                let c: Vec<f32> = (0..2 * r + 1)
+                    .map(|j| 1.0 / (1.0 + (j as f32 - r as f32).abs()))
+                    .collect();
+                for n in [1, 7, 8, 9, 15, 16, 17, 31, 33, 48, 100, 1664] {
+                    for slack in [0, 5] {
+                        let len = n + 2 * r + slack;
+                        let bytes = random_u8(len, 8, (n * 11 + r + slack) as u64).unwrap();
+                        let rows: Vec<Vec<f32>> = bytes
+                            .as_view()
+                            .rows()
+                            .map(|row| row.iter().map(|&b| f32::from(b) / 3.0).collect())
+                            .collect();
+                        let mut want = vec![vec![0f32; n]; 8];
+                        for (p, o) in rows.iter().zip(&mut want) {
+                            dispatch!(level => h_row_f32(p, &c, o));
+                        }
+                        let mut got = vec![vec![f32::NAN; n]; 8];
+                        let mut columns = vec![0f32; (n + c.len()).next_multiple_of(8) * 8];
+                        let p: [&[f32]; 8] = std::array::from_fn(|k| rows[k].as_slice());
+                        dispatch!(level => h_rows_f32_8(p, &c, rows_mut(&mut got), &mut columns));
+                        let bits = |v: &[Vec<f32>]| -> Vec<Vec<u32>> {
+                            v.iter()
+                                .map(|r| r.iter().map(|x| x.to_bits()).collect())
+                                .collect()
+                        };
+                        assert_eq!(bits(&got), bits(&want), "{level} r{r} n{n} +{slack}");
                     }
                 }
             }

@@ -47,6 +47,13 @@ pub fn h_row_f32(p: &[f32], c: &[f32], out: &mut [f32]) {
     h_row_f32_from(p, c, out, 0);
 }
 
+/// [`h_row_f32`] on each of eight rows (`columns`: the AVX-512 form's scratch).
+pub fn h_rows_f32_8(p: [&[f32]; 8], c: &[f32], out: [&mut [f32]; 8], _columns: &mut [f32]) {
+    for (p, o) in p.into_iter().zip(out) {
+        h_row_f32(p, c, o);
+    }
+}
+
 /// [`h_row_f32`] for `i` in `from..out.len()` only.
 pub fn h_row_f32_from(p: &[f32], c: &[f32], out: &mut [f32], from: usize) {
     let r = c.len() / 2;
