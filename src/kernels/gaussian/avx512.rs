@@ -442,6 +442,11 @@ fn v_f32_rows_unrolled<const R: usize, const N: usize>(
         // write out[m][i..i + 16] with i + 16 <= n, the length of every output row (both
         // asserted above).
         unsafe {
+            // The rows' next vectors, asked for a step ahead: the step's first loads
+            // otherwise wait on L2.
+            for row in &rows[..2 * R + N] {
+                _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(i + L).cast());
+            }
             let at = |k: usize| _mm512_loadu_ps(rows[k].add(i));
             // Hidden from the optimizer, which would otherwise hoist the sixteen tap
             // broadcasts out of the loop and spill the rows: one broadcast load per step.
