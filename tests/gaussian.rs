@@ -275,6 +275,15 @@ fn several_column_tiles_read_interior_rows_in_place() {
         let srcf = srcf.as_view().typed::<f32>().unwrap();
         assert_f32_near_reference(&srcf, p, &format!("f32 41x5 9000x6 {border:?}"));
     }
+    // f32 k=31 and k=11 run vertical first with the transposed eight-row horizontal
+    // pass: 1701 wide ends on a tile of 37 columns (k=31 takes 1664), 5 past its last
+    // 16-column block; 21 and 13 rows end on four- and one-row steps.
+    for (k, h) in [(31, 21), (11, 13)] {
+        let p = GaussianParams::new(k, 0.0);
+        let srcf = random_image(DType::F32, 1701, h, 9).unwrap();
+        let srcf = srcf.as_view().typed::<f32>().unwrap();
+        assert_f32_near_reference(&srcf, p, &format!("f32 k{k} 1701x{h}"));
+    }
     let p = GaussianParams::new(31, 0.0);
     let src = random_u8(9000, 3, 7).unwrap();
     let want = blur_u8(SimdLevel::Scalar, &src.as_view(), p);
@@ -367,6 +376,24 @@ fn strided_views_and_threads() {
         .install(|| plan.apply_f32(&srcf, &mut many.as_view_mut()))
         .unwrap();
     assert_eq!(one, many);
+    // The transposed eight-row horizontal pass (k 11 to 31): bands of every thread count
+    // put a row in steps of eight, four, two or one rows, over several column tiles.
+    let srcf = random_image(DType::F32, 1701, 203, 3).unwrap();
+    let srcf = srcf.as_view().typed::<f32>().unwrap();
+    for k in [11, 31] {
+        let mut plan = GaussianBlur::new(GaussianParams::new(k, 0.0)).unwrap();
+        let mut one = Image::new(1701, 203).unwrap();
+        pool(1)
+            .install(|| plan.apply_f32(&srcf, &mut one.as_view_mut()))
+            .unwrap();
+        for threads in [2, 3] {
+            let mut many = Image::new(1701, 203).unwrap();
+            pool(threads)
+                .install(|| plan.apply_f32(&srcf, &mut many.as_view_mut()))
+                .unwrap();
+            assert!(one == many, "f32 k{k}, {threads} threads");
+        }
+    }
 }
 
 #[test]

@@ -440,7 +440,8 @@ fn v_f32_rows_unrolled<const R: usize, const N: usize>(
         // SAFETY: rows[k] + i + 16 <= ring start + offsets[k] + n <= ring end (asserted by
         // `ring_row_ptrs`); the taps read c[0 ..= R], within c.len() = 2R + 1; the stores
         // write out[m][i..i + 16] with i + 16 <= n, the length of every output row (both
-        // asserted above).
+        // asserted above). The prefetch addresses may lie past a row (the last step's
+        // do): `wrapping_add` is defined for any offset and a prefetch reads nothing.
         unsafe {
             // The rows' next vectors, asked for a step ahead: the step's first loads
             // otherwise wait on L2.
@@ -483,7 +484,7 @@ const TRANSPOSED_MIN_RADIUS: usize = 5;
 /// least `(n + c.len()).next_multiple_of(8) · 8` floats), for kernels of 11 to 31 taps:
 /// the rows are transposed in 8x8 blocks so that a 256-bit vector holds one column of
 /// the eight rows, the taps run along the columns as the vertical pass runs along rows
-/// (eight rotating accumulators, aligned loads and no shuffles: the row pass spends
+/// (eight rotating accumulators, whole-column loads and no shuffles: the row pass spends
 /// half its windows on `valignd` and the other half on loads straddling two cache
 /// lines), and the results are transposed back. The outputs the row pass makes with
 /// vectors (all but the last `n mod 16`) get the same operations in the same order, the
