@@ -6,7 +6,7 @@
 use crate::image::{DType, Pixel};
 use crate::image::{ImageView, ImageViewMut, check_same_size};
 use crate::kernels::border::Border;
-use crate::kernels::window::{Emit, Scratches, Window, WindowPixel, window_sums};
+use crate::kernels::window::{Emit, EmitSums, Scratches, Window, WindowPixel, window_sums};
 use crate::simd::autovectorized;
 use crate::simd::{self, SimdLevel};
 use crate::{Error, Result};
@@ -276,14 +276,21 @@ impl BoxFilter {
         level: SimdLevel,
         src: &ImageView<'_, P>,
         dst: &mut ImageViewMut<'_, D>,
-        emit: Emit<'_, P, D>,
+        emit: EmitSums<'_, P, D>,
     ) -> Result<()> {
         let level = level.check()?;
         if P::DTYPE == DType::U8 {
             self.check_u8()?;
         }
         check_same_size("output", src.size(), dst.size())?;
-        window_sums(level, src, dst, self.window(false), &mut self.scratch, emit);
+        window_sums(
+            level,
+            src,
+            dst,
+            self.window(false),
+            &mut self.scratch,
+            Emit::Sums(emit),
+        );
         Ok(())
     }
 

@@ -10,10 +10,13 @@
 use crate::image::{ImageView, ImageViewMut, Pixel, check_same_size};
 use crate::kernels::border::Border;
 use crate::kernels::boxfilter::{MAX_KSIZE, MAX_KSIZE_U8, check_ksize};
-use crate::kernels::window::{Emit, Scratches, Window, WindowPixel, window_sums};
+use crate::kernels::window::{Emit, Scratches, Window, WindowPixel, sums_of_columns, window_sums};
 use crate::simd::autovectorized;
 use crate::simd::{self, SimdLevel};
 use crate::{DType, Error, Result};
+
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 
 /// How a local threshold is computed from the window mean `m` and deviation `s`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -159,8 +162,56 @@ macro_rules! stats_rows {
 stats_rows!(u32, u8, map_row_u32, binary_row_u32);
 stats_rows!(f64, f32, map_row_f64, binary_row_f64);
 
+/// Outputs per window-sum chunk of [`StatsPixel::map_columns`]'s reference form (two
+/// f64 chunks of 4 KiB on the stack).
+const MAP_CHUNK: usize = 256;
+
+/// [`StatsPixel::map_columns`] as window sums then [`StatsPixel::map_row`], chunk by
+/// chunk: the reference every fused form reproduces bit for bit.
+fn map_columns_in_chunks<P: StatsPixel>(
+    level: SimdLevel,
+    p: &[P::Acc],
+    q: &[P::Acc],
+    k: usize,
+    inv: f64,
+    what: LocalStat,
+    out: &mut [f32],
+) {
+    let (mut s, mut t) = (
+        [P::Acc::default(); MAP_CHUNK],
+        [P::Acc::default(); MAP_CHUNK],
+    );
+    let squares = !q.is_empty();
+    for x in (0..out.len()).step_by(MAP_CHUNK) {
+        let n = MAP_CHUNK.min(out.len() - x);
+        let cols = x..x + n + k - 1;
+        let (q, t) = if squares {
+            (&q[cols.clone()], &mut t[..n])
+        } else {
+            (q, &mut t[..0])
+        };
+        sums_of_columns::<P>(level, &p[cols], q, k, &mut s[..n], t);
+        P::map_row(level, &s[..n], t, inv, what, &mut out[x..x + n]);
+    }
+}
+
 /// The row kernels of one pixel type.
 pub trait StatsPixel: WindowPixel {
+    /// A row of `what` from column sums (`out.len() + k − 1` of them, and of squares
+    /// unless `what` is the mean): the window sums of `k` columns, then
+    /// [`Self::map_row`]; fused into one pass where a level has the kernel.
+    #[doc(hidden)]
+    fn map_columns(
+        level: SimdLevel,
+        p: &[Self::Acc],
+        q: &[Self::Acc],
+        k: usize,
+        inv: f64,
+        what: LocalStat,
+        out: &mut [f32],
+    ) {
+        map_columns_in_chunks::<Self>(level, p, q, k, inv, what, out)
+    }
     #[doc(hidden)]
     fn map_row(
         level: SimdLevel,
@@ -207,6 +258,30 @@ impl StatsPixel for u8 {
 }
 
 impl StatsPixel for f32 {
+    fn map_columns(
+        level: SimdLevel,
+        p: &[f64],
+        q: &[f64],
+        k: usize,
+        inv: f64,
+        what: LocalStat,
+        out: &mut [f32],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if matches!(level, SimdLevel::Avx512 | SimdLevel::Avx512Vbmi)
+            && SimdLevel::Avx512.is_supported()
+            && k <= avx512::MAX_K
+        {
+            // SAFETY: the guard just checked that the CPU has AVX-512 F.
+            let done = unsafe { avx512::map_columns(p, q, k, inv, what, out) };
+            if !done {
+                // A variance beyond f32 in the row: the reference takes its f64 root.
+                map_columns_in_chunks::<f32>(level, p, q, k, inv, what, out);
+            }
+            return;
+        }
+        map_columns_in_chunks::<f32>(level, p, q, k, inv, what, out)
+    }
     fn map_row(
         level: SimdLevel,
         s1: &[f64],
@@ -292,9 +367,9 @@ impl LocalStats {
             src,
             dst,
             squares,
-            &|s1: &[P::Acc], s2: &[P::Acc], _: &[P], out: &mut [f32]| {
-                P::map_row(level, s1, s2, inv, what, out)
-            },
+            Emit::Columns(&|p: &[P::Acc], q: &[P::Acc], k: usize, out: &mut [f32]| {
+                P::map_columns(level, p, q, k, inv, what, out)
+            }),
         )
     }
 
@@ -381,9 +456,93 @@ impl LocalStats {
             src,
             dst,
             squares,
-            &|s1: &[P::Acc], s2: &[P::Acc], row: &[P], out: &mut [u8]| {
+            Emit::Sums(&|s1: &[P::Acc], s2: &[P::Acc], row: &[P], out: &mut [u8]| {
                 P::binary_row(level, s1, s2, row, inv, method, out)
-            },
+            }),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every level's map of column sums (fused on AVX-512) gives the bits of the chunked
+    /// reference at the scalar level: every map, every narrow width, rows around the
+    /// vector width with and without columns to spare, variances that round below zero,
+    /// NaN, and variances beyond f32 (rooted in f64).
+    #[test]
+    fn maps_of_column_sums_match_the_reference_bit_for_bit() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let maps = [
+            LocalStat::Mean,
+            LocalStat::Std,
+            LocalStat::Threshold(LocalThreshold::Mean { c: 3.5 }),
+            LocalStat::Threshold(LocalThreshold::Niblack { k: -0.2 }),
+            LocalStat::Threshold(LocalThreshold::Sauvola { k: 0.5, r: 128.0 }),
+        ];
+        for k in 1..=17 {
+            for n in [1, 7, 8, 9, 16, 23, 40, 300] {
+                for slack in [0, 1, 20] {
+                    for case in 0..4 {
+                        let len = n + k - 1 + slack;
+                        // Column sums of k rows of f32 pixels: sums of squares at least
+                        // the square of the sum over k·k, but for round-off cases.
+                        let (mut p, mut q) = (Vec::new(), Vec::new());
+                        for _ in 0..len {
+                            let v = match case {
+                                0 => next() * 255.0,
+                                1 => 1e3 + next() * 1e-3,
+                                2 => next() * 1e21,
+                                _ => next() * 2.0 - 1.0,
+                            };
+                            let spread = 1.0 + next() * 0.01;
+                            p.push(v * k as f64);
+                            q.push(v * v * (k * k) as f64 * spread);
+                        }
+                        if case == 3 {
+                            p[len / 2] = f64::NAN;
+                        }
+                        let inv = 1.0 / (k * k) as f64;
+                        for what in maps {
+                            let q = if what == LocalStat::Mean {
+                                &[][..]
+                            } else {
+                                &q[..]
+                            };
+                            let mut want = vec![0f32; n];
+                            map_columns_in_chunks::<f32>(
+                                SimdLevel::Scalar,
+                                &p,
+                                q,
+                                k,
+                                inv,
+                                what,
+                                &mut want,
+                            );
+                            for level in SimdLevel::supported() {
+                                let mut got = vec![f32::NAN; n];
+                                <f32 as StatsPixel>::map_columns(
+                                    level, &p, q, k, inv, what, &mut got,
+                                );
+                                let bits =
+                                    |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                                assert_eq!(
+                                    bits(&got),
+                                    bits(&want),
+                                    "{level} {what:?} k{k} n{n} +{slack} case {case}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
