@@ -107,6 +107,31 @@ macro_rules! running_sums_body {
     }};
 }
 
+/// `Σ_{j<k} v[i+j]` in pairs, left to right: `((v[i] + v[i+1]) + (v[i+2] + v[i+3])) + …`
+/// with an odd last column added alone: the order every form of the narrow window sums
+/// follows (fewer dependent adds than a plain running order, and on AVX-512 each pair
+/// vector serves several windows), so float sums have the same bits on every level.
+macro_rules! pairwise_sum {
+    ($v:expr, $i:expr, $k:expr, $add:ident) => {{
+        let (v, i, k) = (&$v, $i, $k);
+        let mut s = if k == 1 { v[i] } else { v[i].$add(v[i + 1]) };
+        let mut j = 2;
+        while j + 1 < k {
+            s = s.$add(v[i + j].$add(v[i + j + 1]));
+            j += 2;
+        }
+        if k % 2 == 1 && k > 1 {
+            s = s.$add(v[i + k - 1]);
+        }
+        s
+    }};
+}
+
+/// The window sum of `k` columns at `i`, in the order of [`pairwise_sum`].
+pub(crate) fn pairwise_sum_f64(v: &[f64], i: usize, k: usize) -> f64 {
+    pairwise_sum!(v, i, k, fadd)
+}
+
 macro_rules! pixel_kernels {
     ($p:ty, $acc:ty, $zero:expr, $add:ident, $sub:ident, $mod:ident, $h_sums_of_cols:path) => {
         pixel_kernels!($p, $acc, $zero, $add, $sub, $mod, $h_sums_of_cols, h_sums, h_sums_both);
@@ -159,47 +184,55 @@ macro_rules! pixel_kernels {
             }
             autovectorized! {
                 /// `out[i] = Σ_{j<k} p[i+j]` over column sums, and the same from `q`
-                /// into `out_q` (both empty to skip). Blocked: the sums of a block of
-                /// outputs stay in registers while the k shifted rows are added.
+                /// into `out_q` (both empty to skip), summed in the order of
+                /// [`pairwise_sum`]. Blocked: the sums of a block of outputs stay in
+                /// registers while the shifted rows are added.
                 pub fn h_sums_of_cols(p: &[$acc], q: &[$acc], k: usize, out: &mut [$acc], out_q: &mut [$acc]) {
                     let n = out.len();
                     let both = !out_q.is_empty();
-                    let mut i = 0;
-                    while both && i + BLOCK <= n {
-                        let (mut s, mut t) = ([$zero; BLOCK], [$zero; BLOCK]);
-                        for j in 0..k {
-                            let (ps, qs) = (&p[i + j..i + j + BLOCK], &q[i + j..i + j + BLOCK]);
-                            for l in 0..BLOCK {
-                                s[l] = s[l].$add(ps[l]);
-                                t[l] = t[l].$add(qs[l]);
+                    // Window sums of outputs i .. i + BLOCK of `v` into `o` (a macro, not
+                    // a closure: closures may stay out of line, unvectorized).
+                    macro_rules! block {
+                        ($v:expr, $o:expr, $i:expr) => {{
+                            let (v, i) = (&$v, $i);
+                            let mut s = [$zero; BLOCK];
+                            if k == 1 {
+                                s.copy_from_slice(&v[i..i + BLOCK]);
+                            } else {
+                                let (a, b) = (&v[i..i + BLOCK], &v[i + 1..i + 1 + BLOCK]);
+                                for l in 0..BLOCK {
+                                    s[l] = a[l].$add(b[l]);
+                                }
                             }
-                        }
-                        out[i..i + BLOCK].copy_from_slice(&s);
-                        out_q[i..i + BLOCK].copy_from_slice(&t);
-                        i += BLOCK;
+                            let mut j = 2;
+                            while j + 1 < k {
+                                let (a, b) = (&v[i + j..i + j + BLOCK], &v[i + j + 1..i + j + 1 + BLOCK]);
+                                for l in 0..BLOCK {
+                                    s[l] = s[l].$add(a[l].$add(b[l]));
+                                }
+                                j += 2;
+                            }
+                            if k % 2 == 1 && k > 1 {
+                                let a = &v[i + k - 1..i + k - 1 + BLOCK];
+                                for l in 0..BLOCK {
+                                    s[l] = s[l].$add(a[l]);
+                                }
+                            }
+                            $o[i..i + BLOCK].copy_from_slice(&s);
+                        }};
                     }
-                    while !both && i + BLOCK <= n {
-                        let mut s = [$zero; BLOCK];
-                        for j in 0..k {
-                            let ps = &p[i + j..i + j + BLOCK];
-                            for l in 0..BLOCK {
-                                s[l] = s[l].$add(ps[l]);
-                            }
+                    let mut i = 0;
+                    while i + BLOCK <= n {
+                        block!(p, out, i);
+                        if both {
+                            block!(q, out_q, i);
                         }
-                        out[i..i + BLOCK].copy_from_slice(&s);
                         i += BLOCK;
                     }
                     for i in i..n {
-                        let (mut s, mut t): ($acc, $acc) = ($zero, $zero);
-                        for j in 0..k {
-                            s = s.$add(p[i + j]);
-                            if both {
-                                t = t.$add(q[i + j]);
-                            }
-                        }
-                        out[i] = s;
+                        out[i] = pairwise_sum!(p, i, k, $add);
                         if both {
-                            out_q[i] = t;
+                            out_q[i] = pairwise_sum!(q, i, k, $add);
                         }
                     }
                 }

@@ -1,9 +1,11 @@
 //! AVX-512 window sums of f64 column sums (narrow windows, 1 to 16 columns): the
 //! stored form for any emitter, and the per-vector walk that fused kernels (the local
-//! statistics) build on. Sums run from 0.0 in order of column, as the compiled loop
+//! statistics) build on. Sums follow [`pairwise_sum_f64`]'s order, as the compiled loop
 //! does: the same bits.
 
 use std::arch::x86_64::*;
+
+use crate::kernels::window::pairwise_sum_f64;
 
 /// Outputs per vector.
 pub(crate) const L: usize = 8;
@@ -61,9 +63,12 @@ pub(crate) fn for_each_vector(
     with_k!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
 }
 
-/// [`for_each_vector`] for a window of `K` columns. Even windows are cut from two or
-/// three loaded vectors with `valignq`, odd ones loaded: shuffles share the adds'
-/// pipes, and a load at an f64 offset straddles two cache lines.
+/// [`for_each_vector`] for a window of `K` columns, in the order of
+/// [`pairwise_sum_f64`]: the pair sums `c[x] + c[x+1]` of three vectors' worth of
+/// columns (each pair vector one add of an aligned and a shifted load), windows cut from
+/// them with `valignq`, the odd last column loaded. For 7 columns that is 5 adds and 2
+/// shuffles per vector, against 7 and 3 summing column by column: shuffles and adds
+/// share the same pipes, and the loads are cheaper.
 #[inline(always)]
 fn walk<const K: usize>(
     p: &[f64],
@@ -71,40 +76,77 @@ fn walk<const K: usize>(
     n: usize,
     mut each: impl FnMut(usize, __m512d, __m512d),
 ) -> usize {
-    // Windows reach index i + K + 6 < i + 24: two or three vectors.
-    let loaded = if K + L - 1 <= 2 * L { 2 * L } else { 3 * L };
+    let reach = reach::<K>();
     let mut i = 0;
-    while i + L <= n && i + loaded <= p.len().min(q.len()) {
-        // SAFETY: the loads read p and q [i .. i + loaded], within both (loop
-        // condition); AVX-512 F is enabled in the caller (see above).
-        unsafe {
-            let load = |src: &[f64], j: usize| _mm512_loadu_si512(src.as_ptr().add(i + j).cast());
-            let vectors = |src: &[f64]| {
-                if loaded == 3 * L {
-                    [load(src, 0), load(src, L), load(src, 2 * L)]
-                } else {
-                    [load(src, 0), load(src, L), _mm512_setzero_si512()]
-                }
-            };
-            let (vp, vq) = (vectors(p), vectors(q));
-            let (mut s, mut t) = (_mm512_setzero_pd(), _mm512_setzero_pd());
-            for j in 0..K {
-                let (wp, wq) = if j % 2 == 0 {
-                    (window(j, &vp), window(j, &vq))
-                } else {
-                    (
-                        _mm512_loadu_pd(p.as_ptr().add(i + j)),
-                        _mm512_loadu_pd(q.as_ptr().add(i + j)),
-                    )
-                };
-                s = _mm512_add_pd(s, wp);
-                t = _mm512_add_pd(t, wq);
-            }
-            each(i, s, t);
-        }
+    while i + L <= n && i + reach <= p.len().min(q.len()) {
+        // SAFETY: i + reach <= the length of p and of q (loop condition), which is what
+        // `window_sum` reads; AVX-512 F is enabled in the caller (see
+        // `for_each_vector`).
+        unsafe { each(i, window_sum::<K>(p, i), window_sum::<K>(q, i)) };
         i += L;
     }
     i
+}
+
+/// Pair vectors a window of `K` columns needs: pairs starting at columns 8·v .. 8·v + 8
+/// for v below this. The last pair window starts at column 2·(pairs − 1).
+const fn pair_vectors(k: usize) -> usize {
+    let pairs = k / 2;
+    if pairs == 0 {
+        0
+    } else {
+        1 + (2 * (pairs - 1)).div_ceil(L)
+    }
+}
+
+/// How far past the first output [`window_sum`] reads: column 8·v + 9 for pair vector
+/// v, and K + 7 for the odd last column.
+const fn reach<const K: usize>() -> usize {
+    let pairs_end = L * pair_vectors(K) + 1;
+    let odd_end = if K % 2 == 1 { K - 1 + L } else { 0 };
+    if pairs_end > odd_end {
+        pairs_end
+    } else {
+        odd_end
+    }
+}
+
+/// The window sums of `K` columns of `src` for outputs i .. i + 8.
+///
+/// # Safety
+/// `i + reach::<K>() <= src.len()`, and the CPU has AVX-512 F.
+#[inline(always)]
+unsafe fn window_sum<const K: usize>(src: &[f64], i: usize) -> __m512d {
+    // SAFETY: the loads read src[i + j .. i + j + 8] for j + 8 <= reach (the caller's
+    // bound); the caller vouches for AVX-512 F.
+    unsafe {
+        let base = src.as_ptr().add(i);
+        let pair = |v: usize| {
+            let at = base.add(L * v);
+            _mm512_castpd_si512(_mm512_add_pd(
+                _mm512_loadu_pd(at),
+                _mm512_loadu_pd(at.add(1)),
+            ))
+        };
+        let zero = _mm512_setzero_si512();
+        let vectors = [
+            if pair_vectors(K) > 0 { pair(0) } else { zero },
+            if pair_vectors(K) > 1 { pair(1) } else { zero },
+            if pair_vectors(K) > 2 { pair(2) } else { zero },
+        ];
+        let mut s = if K == 1 {
+            _mm512_loadu_pd(base)
+        } else {
+            window(0, &vectors)
+        };
+        for m in 1..K / 2 {
+            s = _mm512_add_pd(s, window(2 * m, &vectors));
+        }
+        if K % 2 == 1 && K > 1 {
+            s = _mm512_add_pd(s, _mm512_loadu_pd(base.add(K - 1)));
+        }
+        s
+    }
 }
 
 /// `out[i] = Σ_{j<k} p[i+j]` and the same from `q` into `out_q`, for windows of 1 to 16
@@ -124,12 +166,7 @@ pub(crate) fn sums_of_cols(p: &[f64], q: &[f64], k: usize, out: &mut [f64], out_
         }
     });
     for i in done..n {
-        let (mut s, mut t) = (0.0f64, 0.0f64);
-        for j in 0..k {
-            s += p[i + j];
-            t += q[i + j];
-        }
-        out[i] = s;
-        out_q[i] = t;
+        out[i] = pairwise_sum_f64(p, i, k);
+        out_q[i] = pairwise_sum_f64(q, i, k);
     }
 }
