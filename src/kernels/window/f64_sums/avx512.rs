@@ -64,11 +64,12 @@ pub(crate) fn for_each_vector(
 }
 
 /// [`for_each_vector`] for a window of `K` columns, in the order of
-/// [`pairwise_sum_f64`]: the pair sums `c[x] + c[x+1]` of three vectors' worth of
-/// columns (each pair vector one add of an aligned and a shifted load), windows cut from
-/// them with `valignq`, the odd last column loaded. For 7 columns that is 5 adds and 2
-/// shuffles per vector, against 7 and 3 summing column by column: shuffles and adds
-/// share the same pipes, and the loads are cheaper.
+/// [`pairwise_sum_f64`]: the pair sums `c[x] + c[x+1]` of up to three vectors' worth of
+/// columns (each pair vector one add of an aligned and a shifted load, and carried over
+/// to the next outputs, so only the last is new each step), windows cut from them with
+/// `valignq`, the odd last column loaded. For 7 columns that is 4 adds and 2 shuffles a
+/// vector, against 7 and 3 summing column by column from zero: shuffles and adds share
+/// the same pipes, and the loads are cheaper.
 #[inline(always)]
 fn walk<const K: usize>(
     p: &[f64],
@@ -77,15 +78,26 @@ fn walk<const K: usize>(
     mut each: impl FnMut(usize, __m512d, __m512d),
 ) -> usize {
     let reach = reach::<K>();
-    let mut i = 0;
-    while i + L <= n && i + reach <= p.len().min(q.len()) {
-        // SAFETY: i + reach <= the length of p and of q (loop condition), which is what
-        // `window_sum` reads; AVX-512 F is enabled in the caller (see
-        // `for_each_vector`).
-        unsafe { each(i, window_sum::<K>(p, i), window_sum::<K>(q, i)) };
-        i += L;
+    let fits = |i: usize| i + L <= n && i + reach <= p.len().min(q.len());
+    if !fits(0) {
+        return 0;
     }
-    i
+    // SAFETY (all three blocks): `fits(i)` holds for every i passed, so
+    // i + reach <= the length of p and of q, which is what `pairs_at`, `advance` and
+    // `sum_from` read; AVX-512 F is enabled in the caller (see `for_each_vector`).
+    let (mut vp, mut vq) = unsafe { (pairs_at::<K>(p, 0), pairs_at::<K>(q, 0)) };
+    let mut i = 0;
+    loop {
+        unsafe { each(i, sum_from::<K>(&vp, p, i), sum_from::<K>(&vq, q, i)) };
+        i += L;
+        if !fits(i) {
+            return i;
+        }
+        unsafe {
+            advance::<K>(&mut vp, p, i);
+            advance::<K>(&mut vq, q, i);
+        }
+    }
 }
 
 /// Pair vectors a window of `K` columns needs: pairs starting at columns 8·v .. 8·v + 8
@@ -111,36 +123,87 @@ const fn reach<const K: usize>() -> usize {
     }
 }
 
-/// The window sums of `K` columns of `src` for outputs i .. i + 8.
+/// Pair vector `v` at `i`: `src[x] + src[x+1]` for x = i + 8·v .. i + 8·v + 8.
+///
+/// # Safety
+/// `i + 8·v + 9 <= src.len()`, and the CPU has AVX-512 F.
+#[inline(always)]
+unsafe fn pair(src: &[f64], i: usize, v: usize) -> __m512i {
+    // SAFETY: the loads read src[i + 8v .. i + 8v + 9] (the caller's bound).
+    unsafe {
+        let at = src.as_ptr().add(i + L * v);
+        _mm512_castpd_si512(_mm512_add_pd(
+            _mm512_loadu_pd(at),
+            _mm512_loadu_pd(at.add(1)),
+        ))
+    }
+}
+
+/// The pair vectors of a window of `K` columns at `i` (unused ones zero).
 ///
 /// # Safety
 /// `i + reach::<K>() <= src.len()`, and the CPU has AVX-512 F.
 #[inline(always)]
-unsafe fn window_sum<const K: usize>(src: &[f64], i: usize) -> __m512d {
-    // SAFETY: the loads read src[i + j .. i + j + 8] for j + 8 <= reach (the caller's
-    // bound); the caller vouches for AVX-512 F.
+unsafe fn pairs_at<const K: usize>(src: &[f64], i: usize) -> [__m512i; 3] {
+    // SAFETY: pair vector v < pair_vectors(K) reads up to i + 8v + 9 <= i + reach.
+    unsafe {
+        let zero = _mm512_setzero_si512();
+        [
+            if pair_vectors(K) > 0 {
+                pair(src, i, 0)
+            } else {
+                zero
+            },
+            if pair_vectors(K) > 1 {
+                pair(src, i, 1)
+            } else {
+                zero
+            },
+            if pair_vectors(K) > 2 {
+                pair(src, i, 2)
+            } else {
+                zero
+            },
+        ]
+    }
+}
+
+/// Moves the pair vectors of `i − 8` on to `i`: each takes the next one's place, and
+/// only the last is computed.
+///
+/// # Safety
+/// `i + reach::<K>() <= src.len()`, and the CPU has AVX-512 F.
+#[inline(always)]
+unsafe fn advance<const K: usize>(v: &mut [__m512i; 3], src: &[f64], i: usize) {
+    let last = pair_vectors(K);
+    if last == 0 {
+        return;
+    }
+    for j in 1..last {
+        v[j - 1] = v[j];
+    }
+    // SAFETY: as in `pairs_at`, for the last pair vector.
+    v[last - 1] = unsafe { pair(src, i, last - 1) };
+}
+
+/// The window sums of `K` columns of `src` for outputs i .. i + 8, from the pair
+/// vectors at `i`.
+///
+/// # Safety
+/// `i + reach::<K>() <= src.len()`, and the CPU has AVX-512 F.
+#[inline(always)]
+unsafe fn sum_from<const K: usize>(v: &[__m512i; 3], src: &[f64], i: usize) -> __m512d {
+    // SAFETY: the loads read src[i .. i + 8] and src[i + K − 1 .. i + K + 7], within
+    // i + reach (the caller's bound).
     unsafe {
         let base = src.as_ptr().add(i);
-        let pair = |v: usize| {
-            let at = base.add(L * v);
-            _mm512_castpd_si512(_mm512_add_pd(
-                _mm512_loadu_pd(at),
-                _mm512_loadu_pd(at.add(1)),
-            ))
-        };
-        let zero = _mm512_setzero_si512();
-        let vectors = [
-            if pair_vectors(K) > 0 { pair(0) } else { zero },
-            if pair_vectors(K) > 1 { pair(1) } else { zero },
-            if pair_vectors(K) > 2 { pair(2) } else { zero },
-        ];
         let mut s = if K == 1 {
             _mm512_loadu_pd(base)
         } else {
-            window(0, &vectors)
+            window(0, v)
         };
         for m in 1..K / 2 {
-            s = _mm512_add_pd(s, window(2 * m, &vectors));
+            s = _mm512_add_pd(s, window(2 * m, v));
         }
         if K % 2 == 1 && K > 1 {
             s = _mm512_add_pd(s, _mm512_loadu_pd(base.add(K - 1)));
