@@ -127,7 +127,9 @@ macro_rules! pairwise_sum {
     }};
 }
 
-/// The window sum of `k` columns at `i`, in the order of [`pairwise_sum`].
+/// The window sum of `k` columns at `i`, in the order of [`pairwise_sum`] (the AVX-512
+/// sums' last outputs).
+#[cfg(target_arch = "x86_64")]
 pub(crate) fn pairwise_sum_f64(v: &[f64], i: usize, k: usize) -> f64 {
     pairwise_sum!(v, i, k, fadd)
 }
