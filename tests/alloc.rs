@@ -39,7 +39,9 @@ fn warmed_up_ops_do_not_allocate() {
         // border inside the image takes the vertical pass first; constant borders and
         // larger kernels the ring), the u8 box cascade (fused through row rings) and a
         // large erosion (vertical van Herk segments, horizontal doubling windows).
-        let extra: [(&str, &[&str]); 5] = [
+        let extra: [(&str, &[&str]); 7] = [
+            ("local_std", &["ksize=25"]),
+            ("sauvola", &["output=map"]),
             ("gaussian", &["dtype=f32", "ksize=31"]),
             ("gaussian", &["dtype=f32", "ksize=31", "border=constant"]),
             ("gaussian", &["dtype=f32", "ksize=41", "method=direct"]),

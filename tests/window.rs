@@ -172,6 +172,56 @@ fn box_f32_and_local_stats_match_f64_references() {
     }
 }
 
+/// The f32 maps (mean, deviation, Niblack, Sauvola, mean − c) have the same bits on every
+/// level: narrow windows (fused with their window sums on AVX-512), a wide one (its
+/// window sums handed over as single columns), every border, rows past a restart row,
+/// rows of several chunks and rows narrower than a vector.
+#[test]
+fn f32_maps_have_the_same_bits_on_every_level() {
+    let maps = [
+        LocalThreshold::Niblack { k: -0.2 },
+        LocalThreshold::Sauvola { k: 0.5, r: 128.0 },
+        LocalThreshold::Mean { c: 2.5 },
+    ];
+    for border in BORDERS {
+        for (w, h) in [(1100, 70), (37, 9), (5, 3)] {
+            let img = random_image(DType::F32, w, h, (w * h) as u64).unwrap();
+            let src = img.as_view().typed::<f32>().unwrap();
+            for k in [1, 2, 3, 7, 8, 15, 16, 17, 25] {
+                let run = |level: SimdLevel| {
+                    let mut stats = LocalStats::new(k, border).unwrap();
+                    let mut images = Vec::new();
+                    let mut out = Image::<f32>::new(w, h).unwrap();
+                    stats.mean_at(level, &src, &mut out.as_view_mut()).unwrap();
+                    images.push(out.clone());
+                    stats.std_at(level, &src, &mut out.as_view_mut()).unwrap();
+                    images.push(out.clone());
+                    for method in maps {
+                        stats
+                            .threshold_map_at(level, &src, &mut out.as_view_mut(), method)
+                            .unwrap();
+                        images.push(out.clone());
+                    }
+                    images
+                        .iter()
+                        .map(|im| {
+                            let v = im.as_view();
+                            v.rows().flatten().map(|x| x.to_bits()).collect::<Vec<_>>()
+                        })
+                        .collect::<Vec<_>>()
+                };
+                let want = run(SimdLevel::Scalar);
+                for level in levels() {
+                    assert!(
+                        run(level) == want,
+                        "{level} {border:?} {w}x{h} k{k}: f32 maps differ from scalar"
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn u8_stats_and_binary_thresholds() {
     // 1100 wide: several chunks of window sums per row.

@@ -80,7 +80,6 @@ macro_rules! stats_rows {
                     }
                     return;
                 }
-                let s2 = &s2[..n];
                 let (a, b, c) = match what {
                     // out = a·m + b·s + c·m·s, which covers every map.
                     LocalStat::Std => (0.0, 1.0, 0.0),
@@ -94,6 +93,7 @@ macro_rules! stats_rows {
                     LocalStat::Threshold(LocalThreshold::Sauvola { k, r }) => (1.0 - k, 0.0, k / r),
                     LocalStat::Mean => unreachable!("handled above"),
                 };
+                let s2 = &s2[..n];
                 // The map is f32: an f32 root of the rounded variance is within an ulp
                 // or so of it, at a fraction of an f64 root's cost. Variances beyond
                 // f32 (inputs above ~1e19) take the f64 root instead, in a second loop
@@ -197,8 +197,8 @@ fn map_columns_in_chunks<P: StatsPixel>(
 
 /// The row kernels of one pixel type.
 pub trait StatsPixel: WindowPixel {
-    /// A row of `what` from column sums (`out.len() + k − 1` of them, and of squares
-    /// unless `what` is the mean): the window sums of `k` columns, then
+    /// A row of `what` from column sums (at least `out.len() + k − 1` of them, and of
+    /// squares unless `what` is the mean or mean − c): the window sums of `k` columns, then
     /// [`Self::map_row`]; fused into one pass where a level has the kernel.
     #[doc(hidden)]
     fn map_columns(
@@ -361,7 +361,11 @@ impl LocalStats {
         what: LocalStat,
     ) -> Result<()> {
         let inv = self.inv_area();
-        let squares = what != LocalStat::Mean;
+        // The mean and mean − c need no sums of squares.
+        let squares = !matches!(
+            what,
+            LocalStat::Mean | LocalStat::Threshold(LocalThreshold::Mean { .. })
+        );
         self.stream(
             level,
             src,
@@ -386,7 +390,17 @@ impl LocalStats {
         src: &ImageView<'_, P>,
         dst: &mut ImageViewMut<'_, f32>,
     ) -> Result<()> {
-        self.map(simd::level()?, src, dst, LocalStat::Mean)
+        self.mean_at(simd::level()?, src, dst)
+    }
+
+    /// [`Self::mean`] at an explicit SIMD level.
+    pub fn mean_at<P: StatsPixel>(
+        &mut self,
+        level: SimdLevel,
+        src: &ImageView<'_, P>,
+        dst: &mut ImageViewMut<'_, f32>,
+    ) -> Result<()> {
+        self.map(level, src, dst, LocalStat::Mean)
     }
 
     /// Local standard deviation (f32 out).
@@ -469,8 +483,9 @@ mod tests {
 
     /// Every level's map of column sums (fused on AVX-512) gives the bits of the chunked
     /// reference at the scalar level: every map, every narrow width, rows around the
-    /// vector width with and without columns to spare, variances that round below zero,
-    /// NaN, and variances beyond f32 (rooted in f64).
+    /// vector width with and without columns to spare; variances exactly zero and just
+    /// below it (constant windows), NaN, and variances beyond f32 (rooted in f64) in
+    /// every lane, in one vector lane or only in the last output.
     #[test]
     fn maps_of_column_sums_match_the_reference_bit_for_bit() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
@@ -490,32 +505,44 @@ mod tests {
         for k in 1..=17 {
             for n in [1, 7, 8, 9, 16, 23, 40, 300] {
                 for slack in [0, 1, 20] {
-                    for case in 0..4 {
+                    for case in 0..8 {
                         let len = n + k - 1 + slack;
-                        // Column sums of k rows of f32 pixels: sums of squares at least
-                        // the square of the sum over k·k, but for round-off cases.
+                        // Column sums of k rows: p = k·v and q = k·v² for a column of v,
+                        // spread a little apart (cases 0 to 3) so windows vary, or exactly
+                        // (4, 5: constant windows, variance 0 or, nudged, just below).
                         let (mut p, mut q) = (Vec::new(), Vec::new());
+                        let constant = 1.0 + next() * 254.0;
                         for _ in 0..len {
                             let v = match case {
-                                0 => next() * 255.0,
+                                0 | 6 | 7 => next() * 255.0,
                                 1 => 1e3 + next() * 1e-3,
                                 2 => next() * 1e21,
-                                _ => next() * 2.0 - 1.0,
+                                3 => next() * 2.0 - 1.0,
+                                _ => constant,
                             };
-                            let spread = 1.0 + next() * 0.01;
+                            let spread = if case == 4 || case == 5 {
+                                1.0
+                            } else {
+                                1.0 + next() * 0.01
+                            };
                             p.push(v * k as f64);
-                            q.push(v * v * (k * k) as f64 * spread);
+                            let sq = v * v * k as f64 * spread;
+                            q.push(if case == 5 { sq.next_down() } else { sq });
                         }
-                        if case == 3 {
-                            p[len / 2] = f64::NAN;
+                        match case {
+                            3 => p[len / 2] = f64::NAN,
+                            // One variance beyond f32 in a vector, or in the last output.
+                            6 => q[len / 3] = 1e40,
+                            7 => q[n + k - 2] = 1e40,
+                            _ => {}
                         }
                         let inv = 1.0 / (k * k) as f64;
                         for what in maps {
-                            let q = if what == LocalStat::Mean {
-                                &[][..]
-                            } else {
-                                &q[..]
-                            };
+                            let no_squares = matches!(
+                                what,
+                                LocalStat::Mean | LocalStat::Threshold(LocalThreshold::Mean { .. })
+                            );
+                            let q = if no_squares { &[][..] } else { &q[..] };
                             let mut want = vec![0f32; n];
                             map_columns_in_chunks::<f32>(
                                 SimdLevel::Scalar,

@@ -344,23 +344,32 @@ macro_rules! autovectorized {
 pub(crate) use autovectorized;
 
 /// Asks for `data` to be brought into the L2 cache ahead of its use: one hint per
-/// 64-byte line. A hint only: it never faults and changes no result. x86_64 only (on
-/// aarch64 the prefetch intrinsics are not stable yet; the hardware prefetcher runs
-/// alone there).
+/// 64-byte line it touches. A hint only: it never faults and changes no result.
 #[inline]
 pub(crate) fn prefetch_l2<T>(data: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
-        let start = data.as_ptr().cast::<i8>();
-        for offset in (0..std::mem::size_of_val(data)).step_by(64) {
-            // SAFETY: `start + offset` stays inside `data` (offset < its size); a
-            // prefetch reads nothing architecturally and SSE is baseline on x86_64.
-            unsafe { _mm_prefetch::<_MM_HINT_T1>(start.add(offset)) };
-        }
+    let (start, end) = (
+        data.as_ptr() as usize,
+        data.as_ptr() as usize + size_of_val(data),
+    );
+    let mut line = start & !63;
+    while line < end {
+        let at = line.max(start) as *const u8;
+        // SAFETY: `at` lies inside `data` (from its start up to before its end); a
+        // prefetch reads nothing architecturally, so even a stale address could not fault.
+        #[cfg(target_arch = "x86_64")]
+        unsafe {
+            // SSE is baseline on x86_64.
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T1 }>(at.cast())
+        };
+        // SAFETY: as above; `prfm` is base AArch64 and touches no register but its input.
+        #[cfg(target_arch = "aarch64")]
+        unsafe {
+            std::arch::asm!("prfm pldl2keep, [{0}]", in(reg) at, options(nostack, preserves_flags, readonly))
+        };
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+        let _ = at;
+        line += 64;
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = data;
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub(super) fn map_columns(
     let q_or_p = if q.is_empty() { p } else { q };
     assert!(
         (1..=MAX_K).contains(&k) && p.len() >= n + k - 1 && q_or_p.len() >= n + k - 1,
-        "map of column sums: rows too short"
+        "map of column sums: k {k} outside 1..={MAX_K} or rows too short"
     );
     let vinv = _mm512_set1_pd(inv);
     let f32_max = _mm512_set1_pd(f64::from(f32::MAX));
@@ -44,8 +44,8 @@ pub(super) fn map_columns(
         huge |= _mm512_cmp_pd_mask::<_CMP_GE_OQ>(var, f32_max);
         var
     };
-    // `var <= 0 → 0, else the f32 root of var as f32`: lanes not above zero (NaN is)
-    // are zeroed before the root.
+    // `var <= 0 → 0, else the f32 root of var as f32`: lanes not above zero are zeroed
+    // before the root (NaN counts as above zero, as in map_row_f64, and stays NaN).
     let root = |var: __m512d| {
         let above = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(var, zero);
         _mm256_sqrt_ps(_mm512_maskz_cvtpd_ps(above, var))
@@ -55,34 +55,37 @@ pub(super) fn map_columns(
         // SAFETY: i + 8 <= out.len(), just checked (for_each_vector passes whole vectors).
         unsafe { _mm256_storeu_ps(out.as_mut_ptr().add(i), v) }
     };
-    let done = match what {
-        LocalStat::Mean => for_each_vector(p, q_or_p, k, n, |i, s, _| {
-            store(out, i, _mm512_cvtpd_ps(mean(s)));
-        }),
-        LocalStat::Threshold(LocalThreshold::Mean { c }) => {
-            let c = _mm512_set1_pd(c);
-            for_each_vector(p, q_or_p, k, n, |i, s, _| {
-                store(out, i, _mm512_cvtpd_ps(_mm512_sub_pd(mean(s), c)));
-            })
-        }
-        LocalStat::Std => for_each_vector(p, q_or_p, k, n, |i, s, t| {
-            store(out, i, root(variance(mean(s), t)));
-        }),
-        LocalStat::Threshold(t) => {
-            // a·m + b·s + c·m·s, the coefficients map_row_f64 uses.
-            let (a, b, c) = match t {
-                LocalThreshold::Niblack { k } => (1.0, k, 0.0),
-                LocalThreshold::Sauvola { k, r } => (1.0 - k, 0.0, k / r),
-                LocalThreshold::Mean { .. } => unreachable!("matched above"),
-            };
-            let (a, b, c) = (_mm512_set1_pd(a), _mm512_set1_pd(b), _mm512_set1_pd(c));
-            for_each_vector(p, q_or_p, k, n, |i, s, t| {
-                let m = mean(s);
-                let sd = _mm512_cvtps_pd(root(variance(m, t)));
-                let lin = _mm512_add_pd(_mm512_mul_pd(a, m), _mm512_mul_pd(b, sd));
-                let v = _mm512_add_pd(lin, _mm512_mul_pd(_mm512_mul_pd(c, m), sd));
-                store(out, i, _mm512_cvtpd_ps(v));
-            })
+    // SAFETY: this function enables AVX-512 F, and its caller checks the CPU has it.
+    let done = unsafe {
+        match what {
+            LocalStat::Mean => for_each_vector(p, q_or_p, k, n, |i, s, _| {
+                store(out, i, _mm512_cvtpd_ps(mean(s)));
+            }),
+            LocalStat::Threshold(LocalThreshold::Mean { c }) => {
+                let c = _mm512_set1_pd(c);
+                for_each_vector(p, q_or_p, k, n, |i, s, _| {
+                    store(out, i, _mm512_cvtpd_ps(_mm512_sub_pd(mean(s), c)));
+                })
+            }
+            LocalStat::Std => for_each_vector(p, q_or_p, k, n, |i, s, t| {
+                store(out, i, root(variance(mean(s), t)));
+            }),
+            LocalStat::Threshold(t) => {
+                // a·m + b·s + c·m·s, the coefficients map_row_f64 uses.
+                let (a, b, c) = match t {
+                    LocalThreshold::Niblack { k } => (1.0, k, 0.0),
+                    LocalThreshold::Sauvola { k, r } => (1.0 - k, 0.0, k / r),
+                    LocalThreshold::Mean { .. } => unreachable!("matched above"),
+                };
+                let (a, b, c) = (_mm512_set1_pd(a), _mm512_set1_pd(b), _mm512_set1_pd(c));
+                for_each_vector(p, q_or_p, k, n, |i, s, t| {
+                    let m = mean(s);
+                    let sd = _mm512_cvtps_pd(root(variance(m, t)));
+                    let lin = _mm512_add_pd(_mm512_mul_pd(a, m), _mm512_mul_pd(b, sd));
+                    let v = _mm512_add_pd(lin, _mm512_mul_pd(_mm512_mul_pd(c, m), sd));
+                    store(out, i, _mm512_cvtpd_ps(v));
+                })
+            }
         }
     };
     if huge != 0 {

@@ -13,17 +13,20 @@ pub(crate) const L: usize = 8;
 /// Widest window handled here.
 pub(crate) const MAX_K: usize = 16;
 
-/// Window `j` (0..=16) of the 24 values in `v`: values j .. j + 8. Wherever `j` is a
+/// Window `j` (0..16) of the 24 values in `v`: values j .. j + 8. Wherever `j` is a
 /// constant this folds to one `valignq`.
+///
+/// # Safety
+/// The CPU has AVX-512 F.
 #[inline(always)]
-fn window(j: usize, v: &[__m512i; 3]) -> __m512d {
+unsafe fn window(j: usize, v: &[__m512i; 3]) -> __m512d {
+    debug_assert!(j < 2 * L, "window {j} past the second vector");
     let (lo, hi, s) = if j < L {
         (v[0], v[1], j)
     } else {
         (v[1], v[2], j - L)
     };
-    // SAFETY: AVX-512 F is enabled in every caller (all are `avx512f` target-feature
-    // functions, through `for_each_vector`).
+    // SAFETY: the caller vouches for AVX-512 F; the shuffles touch registers only.
     unsafe {
         _mm512_castsi512_pd(match s {
             0 => lo,
@@ -43,9 +46,12 @@ fn window(j: usize, v: &[__m512i; 3]) -> __m512d {
 /// outputs remains and its loads stay inside both rows; returns the first output not
 /// covered (the caller finishes the row with the compiled loop).
 ///
-/// Inlined into each caller, which must enable AVX-512 F.
+/// Inlined into each caller, an `avx512f` target-feature function.
+///
+/// # Safety
+/// The CPU has AVX-512 F.
 #[inline(always)]
-pub(crate) fn for_each_vector(
+pub(crate) unsafe fn for_each_vector(
     p: &[f64],
     q: &[f64],
     k: usize,
@@ -55,7 +61,8 @@ pub(crate) fn for_each_vector(
     macro_rules! with_k {
         ($($k:literal)*) => {
             match k {
-                $($k => walk::<$k>(p, q, n, each),)*
+                // SAFETY: the caller vouches for AVX-512 F.
+                $($k => unsafe { walk::<$k>(p, q, n, each) },)*
                 _ => unreachable!("windows of 1 to 16 columns"),
             }
         };
@@ -70,8 +77,11 @@ pub(crate) fn for_each_vector(
 /// `valignq`, the odd last column loaded. For 7 columns that is 4 adds and 2 shuffles a
 /// vector, against 7 and 3 summing column by column from zero: shuffles and adds share
 /// the same pipes, and the loads are cheaper.
+///
+/// # Safety
+/// The CPU has AVX-512 F.
 #[inline(always)]
-fn walk<const K: usize>(
+unsafe fn walk<const K: usize>(
     p: &[f64],
     q: &[f64],
     n: usize,
@@ -84,7 +94,7 @@ fn walk<const K: usize>(
     }
     // SAFETY (all three blocks): `fits(i)` holds for every i passed, so
     // i + reach <= the length of p and of q, which is what `pairs_at`, `advance` and
-    // `sum_from` read; AVX-512 F is enabled in the caller (see `for_each_vector`).
+    // `sum_from` read; the caller vouches for AVX-512 F.
     let (mut vp, mut vq) = unsafe { (pairs_at::<K>(p, 0), pairs_at::<K>(q, 0)) };
     let mut i = 0;
     loop {
@@ -111,8 +121,8 @@ const fn pair_vectors(k: usize) -> usize {
     }
 }
 
-/// How far past the first output [`window_sum`] reads: column 8·v + 9 for pair vector
-/// v, and K + 7 for the odd last column.
+/// How far past the first output the sums of a vector read (an exclusive end): 8·v + 9
+/// for pair vector v ([`pair`]), K + 7 for the odd last column ([`sum_from`]).
 const fn reach<const K: usize>() -> usize {
     let pairs_end = L * pair_vectors(K) + 1;
     let odd_end = if K % 2 == 1 { K - 1 + L } else { 0 };
@@ -221,13 +231,15 @@ pub(crate) fn sums_of_cols(p: &[f64], q: &[f64], k: usize, out: &mut [f64], out_
         out_q.len() == n && p.len() >= n + k - 1 && q.len() >= n + k - 1,
         "window sums: rows too short"
     );
-    let done = for_each_vector(p, q, k, n, |i, s, t| {
+    let store = |i: usize, s: __m512d, t: __m512d| {
         // SAFETY: `for_each_vector` passes i + 8 <= n = the length of out and out_q.
         unsafe {
             _mm512_storeu_pd(out.as_mut_ptr().add(i), s);
             _mm512_storeu_pd(out_q.as_mut_ptr().add(i), t);
         }
-    });
+    };
+    // SAFETY: this function enables AVX-512 F, and its callers check the CPU has it.
+    let done = unsafe { for_each_vector(p, q, k, n, store) };
     for i in done..n {
         out[i] = pairwise_sum_f64(p, i, k);
         out_q[i] = pairwise_sum_f64(q, i, k);
