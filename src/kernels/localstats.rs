@@ -177,11 +177,18 @@ fn map_columns_in_chunks<P: StatsPixel>(
     what: LocalStat,
     out: &mut [f32],
 ) {
+    let squares = !q.is_empty();
+    if k == 1 {
+        // Window sums of one column are the column sums (wide windows hand theirs over
+        // so): mapped in place, no copy.
+        let n = out.len();
+        let q = if squares { &q[..n] } else { q };
+        return P::map_row(level, &p[..n], q, inv, what, out);
+    }
     let (mut s, mut t) = (
         [P::Acc::default(); MAP_CHUNK],
         [P::Acc::default(); MAP_CHUNK],
     );
-    let squares = !q.is_empty();
     for x in (0..out.len()).step_by(MAP_CHUNK) {
         let n = MAP_CHUNK.min(out.len() - x);
         let cols = x..x + n + k - 1;
