@@ -38,8 +38,9 @@ fn warmed_up_ops_do_not_allocate() {
         // Every op with its defaults, the f32 Gaussian's two drivers (k <= 31 with a
         // border inside the image takes the vertical pass first; constant borders and
         // larger kernels the ring), the u8 box cascade (fused through row rings) and a
-        // large erosion (vertical van Herk segments, horizontal doubling windows).
-        let extra: [(&str, &[&str]); 7] = [
+        // large erosion (vertical van Herk segments, horizontal doubling windows) and a
+        // wider one (horizontal van Herk on transposed rows).
+        let extra: [(&str, &[&str]); 8] = [
             ("local_std", &["ksize=25"]),
             ("sauvola", &["output=map"]),
             ("gaussian", &["dtype=f32", "ksize=31"]),
@@ -47,6 +48,7 @@ fn warmed_up_ops_do_not_allocate() {
             ("gaussian", &["dtype=f32", "ksize=41", "method=direct"]),
             ("gaussian", &["dtype=u8", "ksize=101"]),
             ("erode", &["ksize=31"]),
+            ("dilate", &["ksize=101", "ksize_y=3"]),
         ];
         let spec_of = |name: &str| REGISTRY.iter().find(|s| s.name == name).unwrap();
         let cases = REGISTRY

@@ -120,9 +120,26 @@ fn erosion_and_dilation_match_the_definition() {
         (129, 3),
         (2, 150),
         (300, 300),
+        // Around the width from which the horizontal pass runs van Herk on transposed
+        // rows (64): one row, folded rows, van Herk rows; segments cut by the row's end.
+        (63, 1),
+        (64, 1),
+        (65, 4),
+        (66, 5),
+        (100, 9),
     ] {
-        // (20, 140) with the 70x70 element: more than 64 rows folded into one output row.
-        for (w, h) in [(1, 1), (2, 9), (9, 2), (67, 33), (130, 5), (20, 140)] {
+        // (20, 140) with the 70x70 element: more than 64 rows folded into one output row;
+        // heights around and past the 32 rows transposed at once.
+        for (w, h) in [
+            (1, 1),
+            (2, 9),
+            (9, 2),
+            (67, 33),
+            (130, 5),
+            (20, 140),
+            (150, 32),
+            (17, 65),
+        ] {
             let src = random_u8(w, h, (kx * 100 + w) as u64).unwrap();
             for op in [MorphOp::Erode, MorphOp::Dilate] {
                 let want = morph_reference(&src.as_view(), kx, ky, op);
@@ -188,7 +205,13 @@ fn threads_and_strided_views() {
                 .unwrap()
                 .erode(&src, &mut tall.as_view_mut())
                 .unwrap();
-            (med, er, di, tall)
+            // A wide element: 32 rows transposed at a time, in every band.
+            let mut wide = Image::<u8>::new(1500, 401).unwrap();
+            Morphology::new((99, 7))
+                .unwrap()
+                .dilate(&src, &mut wide.as_view_mut())
+                .unwrap();
+            (med, er, di, tall, wide)
         })
     };
     let one = run(1);
@@ -196,6 +219,7 @@ fn threads_and_strided_views() {
     assert_eq!(one.1, morph_reference(&src, 21, 9, MorphOp::Erode));
     assert_eq!(one.2, morph_reference(&src, 4, 12, MorphOp::Dilate));
     assert_eq!(one.3, morph_reference(&src, 3, 70, MorphOp::Erode));
+    assert_eq!(one.4, morph_reference(&src, 99, 7, MorphOp::Dilate));
     for threads in [2, 5] {
         assert!(run(threads) == one, "{threads} threads");
     }

@@ -331,8 +331,8 @@ mod pieces {
     }
 }
 
-/// The x86 wavefronts' 16-byte loads and 16x16 byte transpose (SSE2, which every
-/// x86_64 CPU has).
+/// The x86 wavefronts' 16-byte loads (SSE2, which every x86_64 CPU has); their byte
+/// transpose is [`crate::simd::transpose::x86::transpose_bytes`].
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use std::arch::x86_64::*;
@@ -343,25 +343,6 @@ mod x86 {
         let piece = super::pieces::load_piece(row, x);
         // SAFETY: `piece` is 16 bytes; SSE2 is part of every x86_64 CPU.
         unsafe { _mm_loadu_si128(piece.as_ptr().cast()) }
-    }
-
-    /// The 16x16 byte transpose: afterwards byte `i` of vector `j` is byte `j` of input
-    /// vector `i`. Each of the four rounds interleaves vector `k` with vector `k + 8`
-    /// (bytes, low and high halves), which moves the top bit of a byte's vector index
-    /// to the bottom of its position and the top bit of its position to the bottom of
-    /// its vector index; after four rounds the two have traded places.
-    #[inline]
-    #[target_feature(enable = "sse2")]
-    pub(super) fn transpose_bytes(mut m: [__m128i; 16]) -> [__m128i; 16] {
-        for _ in 0..4 {
-            let mut next = [_mm_setzero_si128(); 16];
-            for k in 0..8 {
-                next[2 * k] = _mm_unpacklo_epi8(m[k], m[k + 8]);
-                next[2 * k + 1] = _mm_unpackhi_epi8(m[k], m[k + 8]);
-            }
-            m = next;
-        }
-        m
     }
 }
 
@@ -383,7 +364,8 @@ mod avx512 {
     use super::LAG;
 
     use super::pieces::{LANES, checked_width, store_piece};
-    use super::x86::{load_vector, transpose_bytes};
+    use super::x86::load_vector;
+    use crate::simd::transpose::x86::transpose_bytes;
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     pub(super) fn wavefront(
@@ -495,7 +477,8 @@ mod avx2 {
 
     use super::LAG;
     use super::pieces::{LANES, checked_width, store_piece};
-    use super::x86::{load_vector, transpose_bytes};
+    use super::x86::load_vector;
+    use crate::simd::transpose::x86::transpose_bytes;
 
     #[target_feature(enable = "avx2")]
     pub(super) fn wavefront(
@@ -615,30 +598,14 @@ mod avx2 {
 
 /// The 16-row lane wavefront on NEON: four vectors of four lanes (rows 0-3, 4-7, 8-11,
 /// 12-15). The shift up one lane is one `ext` of the vector before (or the row above
-/// the 16) with this one; the byte transpose is the x86 one with `zip1`/`zip2` for the
-/// byte unpacks; the compare masks narrow to the step's 16 output bytes.
+/// the 16) with this one; the byte transpose is [`crate::simd::transpose::neon::transpose_bytes`]; the compare masks narrow to the step's 16 output bytes.
 #[cfg(target_arch = "aarch64")]
 mod neon {
     use std::arch::aarch64::*;
 
     use super::LAG;
     use super::pieces::{LANES, checked_width, load_piece, store_piece};
-
-    /// The 16x16 byte transpose (see the x86 one): byte `i` of vector `j` becomes byte
-    /// `j` of vector `i`.
-    #[inline]
-    #[target_feature(enable = "neon")]
-    pub(super) fn transpose_bytes(mut m: [uint8x16_t; 16]) -> [uint8x16_t; 16] {
-        for _ in 0..4 {
-            let mut next = [vdupq_n_u8(0); 16];
-            for k in 0..8 {
-                next[2 * k] = vzip1q_u8(m[k], m[k + 8]);
-                next[2 * k + 1] = vzip2q_u8(m[k], m[k + 8]);
-            }
-            m = next;
-        }
-        m
-    }
+    use crate::simd::transpose::neon::transpose_bytes;
 
     #[target_feature(enable = "neon")]
     pub(super) fn wavefront(
@@ -719,51 +686,6 @@ mod neon {
                 store_piece(dst[i], t0 as isize - (LAG * i) as isize, bytes);
             }
             t0 += 16;
-        }
-    }
-}
-
-#[cfg(all(test, any(target_arch = "x86_64", target_arch = "aarch64")))]
-mod tests {
-    /// The byte transpose of this architecture, on arrays.
-    fn transposed(m: [[u8; 16]; 16]) -> [[u8; 16]; 16] {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: SSE2 is part of every x86_64 CPU; every load and store is 16 bytes.
-        unsafe {
-            use std::arch::x86_64::*;
-            let v = m.map(|row| _mm_loadu_si128(row.as_ptr().cast()));
-            super::x86::transpose_bytes(v).map(|v| {
-                let mut row = [0u8; 16];
-                _mm_storeu_si128(row.as_mut_ptr().cast(), v);
-                row
-            })
-        }
-        #[cfg(target_arch = "aarch64")]
-        {
-            use crate::simd::SimdLevel;
-            use std::arch::aarch64::*;
-            assert!(SimdLevel::Neon.is_supported());
-            // SAFETY: NEON checked above; every load and store is 16 bytes.
-            unsafe {
-                let v = m.map(|row| vld1q_u8(row.as_ptr()));
-                super::neon::transpose_bytes(v).map(|v| {
-                    let mut row = [0u8; 16];
-                    vst1q_u8(row.as_mut_ptr(), v);
-                    row
-                })
-            }
-        }
-    }
-
-    #[test]
-    fn byte_transpose_swaps_rows_and_columns() {
-        let m: [[u8; 16]; 16] =
-            std::array::from_fn(|i| std::array::from_fn(|j| (i * 16 + j) as u8));
-        let t = transposed(m);
-        for i in 0..16 {
-            for j in 0..16 {
-                assert_eq!(t[j][i], m[i][j], "({i}, {j})");
-            }
         }
     }
 }

@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::{Error, Result};
 
+pub(crate) mod transpose;
+
 /// The environment variable that forces a SIMD level.
 pub const ENV_VAR: &str = "FRAMELINE_SIMD";
 
