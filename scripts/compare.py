@@ -144,6 +144,7 @@ CASES = [
     ("median 5x5", UHD, "u8", "median", ["ksize=5"], lambda im: cv2.medianBlur(im, 5)),
     ("erode 3x3", UHD, "u8", "erode", ["ksize=3"], lambda im: cv2.erode(im, np.ones((3, 3), np.uint8))),
     ("erode 31x31", UHD, "u8", "erode", ["ksize=31"], lambda im: cv2.erode(im, np.ones((31, 31), np.uint8))),
+    ("erode 255x255", UHD, "u8", "erode", ["ksize=255"], lambda im: cv2.erode(im, np.ones((255, 255), np.uint8))),
     ("components 8-conn (blobs)", UHD, "blobs", "components", [],
      lambda im: cv2.connectedComponentsWithStats(im, connectivity=8)),
 ]
