@@ -374,7 +374,7 @@ pub fn v_row_f32_4(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32];
         "taps and rows differ"
     );
     if r <= 15 {
-        return super::with_radius!(r, R => v_f32_rows_unrolled::<R, 4>(ring, offsets, c, out));
+        return super::with_radius!(r, R => v_f32_rows_unrolled::<R, 4>(ring, offsets, &[], c, out));
     }
     let [a, b, d, e] = out;
     v_row_f32_2(ring, &offsets[..c.len() + 1], c, a, b);
@@ -384,9 +384,17 @@ pub fn v_row_f32_4(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32];
 /// [`scalar::v_row_f32_8`]: eight output rows from `2r + 8` rows, each row loaded once
 /// for all eight: 38 row loads make eight rows of a 31-tap kernel, where the four-row
 /// pass reads 34 for four, so the pass reads half as much from L2. Per row the same
-/// operations in the same order as [`v_row_f32`], so the same bits.
+/// operations in the same order as [`v_row_f32`], so the same bits. Each step asks for
+/// the `ahead` rows' vector under it into L2: the next step's new rows come from memory
+/// otherwise, one line at a time as the loads miss.
 #[target_feature(enable = "avx512f,avx512bw")]
-pub fn v_row_f32_8(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32]; 8]) {
+pub fn v_row_f32_8(
+    ring: &[f32],
+    offsets: &[usize],
+    ahead: &[usize],
+    c: &[f32],
+    out: [&mut [f32]; 8],
+) {
     let n = out[0].len();
     let r = c.len() / 2;
     assert!(
@@ -396,7 +404,7 @@ pub fn v_row_f32_8(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32];
         "taps and rows differ"
     );
     if r <= 15 {
-        return super::with_radius!(r, R => v_f32_rows_unrolled::<R, 8>(ring, offsets, c, out));
+        return super::with_radius!(r, R => v_f32_rows_unrolled::<R, 8>(ring, offsets, ahead, c, out));
     }
     let [a, b, d, e, f, g, h, i] = out;
     v_row_f32_4(ring, &offsets[..c.len() + 3], c, [a, b, d, e]);
@@ -415,6 +423,7 @@ pub fn v_row_f32_8(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32];
 fn v_f32_rows_unrolled<const R: usize, const N: usize>(
     ring: &[f32],
     offsets: &[usize],
+    ahead: &[usize],
     c: &[f32],
     mut out: [&mut [f32]; N],
 ) {
@@ -447,6 +456,9 @@ fn v_f32_rows_unrolled<const R: usize, const N: usize>(
             // otherwise wait on L2.
             for row in &rows[..2 * R + N] {
                 _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(i + L).cast());
+            }
+            for &off in ahead {
+                _mm_prefetch::<_MM_HINT_T1>(ring.as_ptr().wrapping_add(off + i).cast());
             }
             let at = |k: usize| _mm512_loadu_ps(rows[k].add(i));
             // Hidden from the optimizer, which would otherwise hoist the sixteen tap

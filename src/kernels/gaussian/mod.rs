@@ -1059,13 +1059,29 @@ fn vertical_first_band(
                     .expect("the border maps rows inside");
                 *off = y * stride + xa;
             }
+            // The rows the next step adds (when it is an eight-row step of this band).
+            let mut ahead = [0usize; 8];
+            let ahead = if rows == 8 && k + 16 <= height {
+                for (j, off) in ahead.iter_mut().enumerate() {
+                    let virtual_row = (y0 + k + taps + j) as isize - ry as isize;
+                    let y = border
+                        .map(virtual_row, h)
+                        .expect("the border maps rows inside");
+                    *off = y * stride + xa;
+                }
+                &ahead[..]
+            } else {
+                &[]
+            };
             let offsets = &offsets[..taps];
             {
                 let mut parts = sums.chunks_exact_mut(row_len);
                 let mut next = || &mut parts.next().expect("eight rows")[lead..lead + made];
                 let out: [&mut [f32]; 8] = std::array::from_fn(|_| next());
                 match out {
-                    out if rows == 8 => dispatch!(level => v_row_f32_8(pixels, offsets, cy, out)),
+                    out if rows == 8 => {
+                        dispatch!(level => v_row_f32_8(pixels, offsets, ahead, cy, out))
+                    }
                     [a, b, c, d, ..] if rows == 4 => {
                         dispatch!(level => v_row_f32_4(pixels, offsets, cy, [a, b, c, d]))
                     }
@@ -1237,7 +1253,7 @@ mod tests {
                     // Eight rows from 2r + 8.
                     let (ring8, offsets8) = ring_and_offsets(rows + 4, len, |b| f32::from(b) / 7.0);
                     let mut eight = vec![vec![0f32; len]; 8];
-                    dispatch!(level => v_row_f32_8(&ring8, &offsets8, &c, rows_mut(&mut eight)));
+                    dispatch!(level => v_row_f32_8(&ring8, &offsets8, &[], &c, rows_mut(&mut eight)));
                     for (m, row) in eight.iter().enumerate() {
                         let mut one = vec![0f32; len];
                         dispatch!(level => v_row_f32(&ring8, &offsets8[m..m + 2 * r + 1], &c, &mut one));
@@ -1342,7 +1358,7 @@ mod tests {
                     let mut eight = vec![vec![0f32; len]; 8];
                     assert!(
                         refuses(&mut || {
-                            dispatch!(level => v_row_f32_8(&ring8, &offsets8, &c, rows_mut(&mut eight)))
+                            dispatch!(level => v_row_f32_8(&ring8, &offsets8, &[], &c, rows_mut(&mut eight)))
                         }),
                         "v_row_f32_8 {what}"
                     );

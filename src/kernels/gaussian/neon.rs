@@ -115,9 +115,15 @@ pub fn v_row_f32(ring: &[f32], offsets: &[usize], c: &[f32], out: &mut [f32]) {
     scalar::v_row_f32_from(ring, offsets, c, out, i);
 }
 
-/// [`scalar::v_row_f32_8`]: two four-row passes.
+/// [`scalar::v_row_f32_8`]: two four-row passes (`ahead` is not prefetched here).
 #[target_feature(enable = "neon")]
-pub fn v_row_f32_8(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32]; 8]) {
+pub fn v_row_f32_8(
+    ring: &[f32],
+    offsets: &[usize],
+    _ahead: &[usize],
+    c: &[f32],
+    out: [&mut [f32]; 8],
+) {
     let [a, b, d, e, f, g, h, i] = out;
     v_row_f32_4(ring, &offsets[..c.len() + 3], c, [a, b, d, e]);
     v_row_f32_4(ring, &offsets[4..], c, [f, g, h, i]);

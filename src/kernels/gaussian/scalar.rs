@@ -103,7 +103,15 @@ pub fn v_row_f32_4(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32];
 /// Eight vertical f32 rows at once: row `m` from `offsets[m..m + 2r + 1]` (`2r + 8`
 /// offsets). AVX-512 loads each ring row once for all eight; here it is
 /// [`v_row_f32_4`] twice, and every level gives the same bits as its one-row pass.
-pub fn v_row_f32_8(ring: &[f32], offsets: &[usize], c: &[f32], out: [&mut [f32]; 8]) {
+/// `ahead`: the rows (by offset) the next step will add, which AVX-512 asks into L2 as
+/// it goes (any offsets; a hint, read by no level).
+pub fn v_row_f32_8(
+    ring: &[f32],
+    offsets: &[usize],
+    _ahead: &[usize],
+    c: &[f32],
+    out: [&mut [f32]; 8],
+) {
     let [a, b, d, e, f, g, h, i] = out;
     v_row_f32_4(ring, &offsets[..c.len() + 3], c, [a, b, d, e]);
     v_row_f32_4(ring, &offsets[4..], c, [f, g, h, i]);
