@@ -226,43 +226,51 @@ fn threads_and_strided_views() {
 }
 
 /// Van Herk segments when the last band is shorter than the element (10 rows, 1 row)
-/// and bands on several threads; one plan reused across sizes (its scratch resized:
-/// images shorter and taller than the element, wider and narrower); closing with both
-/// new passes; windows 2^m − 1 wide, where the doubling's two windows overlap most.
+/// and bands on several threads, tall and wide elements; plans reused across sizes
+/// (their scratch resized: images shorter and taller than the element, wider and
+/// narrower); closing with both new passes; windows 2^m − 1 wide, where the doubling's
+/// two windows overlap most.
 #[test]
 fn tall_and_wide_elements_over_bands_and_sizes() {
     for h in [290, 281] {
         let (big, x, y) = embedded_u8(300, h, h as u64);
         let src = big.as_view().sub_view(x, y, 300, h).unwrap();
-        for op in [MorphOp::Erode, MorphOp::Dilate] {
-            let want = morph_reference(&src, 5, 70, op);
-            for threads in [1, 2] {
-                let mut out = Image::<u8>::new(300, h).unwrap();
-                pool(threads).install(|| {
-                    Morphology::new((5, 70))
-                        .unwrap()
-                        .apply_at(
-                            frameline::simd::level().unwrap(),
-                            op,
-                            &src,
-                            &mut out.as_view_mut(),
-                        )
-                        .unwrap()
-                });
-                assert_eq!(out, want, "{op:?} 300x{h}, {threads} threads");
+        // Tall, and tall and wide (32-row blocks of the horizontal van Herk pass cut by
+        // the bands' ends).
+        for (kx, ky) in [(5, 70), (90, 40)] {
+            for op in [MorphOp::Erode, MorphOp::Dilate] {
+                let want = morph_reference(&src, kx, ky, op);
+                for threads in [1, 2] {
+                    let mut out = Image::<u8>::new(300, h).unwrap();
+                    pool(threads).install(|| {
+                        Morphology::new((kx, ky))
+                            .unwrap()
+                            .apply_at(
+                                frameline::simd::level().unwrap(),
+                                op,
+                                &src,
+                                &mut out.as_view_mut(),
+                            )
+                            .unwrap()
+                    });
+                    assert_eq!(out, want, "{op:?} {kx}x{ky} 300x{h}, {threads} threads");
+                }
             }
         }
     }
-    let mut plan = Morphology::new((15, 70)).unwrap();
-    for (w, h) in [(20, 3), (130, 140), (9, 2), (67, 71)] {
-        let src = random_u8(w, h, (w * h) as u64).unwrap();
-        let mut out = Image::<u8>::new(w, h).unwrap();
-        plan.erode(&src.as_view(), &mut out.as_view_mut()).unwrap();
-        assert_eq!(
-            out,
-            morph_reference(&src.as_view(), 15, 70, MorphOp::Erode),
-            "{w}x{h}"
-        );
+    // One plan reused across sizes, narrow and wide elements.
+    for (kx, ky) in [(15, 70), (80, 70), (80, 3)] {
+        let mut plan = Morphology::new((kx, ky)).unwrap();
+        for (w, h) in [(20, 3), (130, 140), (9, 2), (67, 71), (300, 240)] {
+            let src = random_u8(w, h, (w * h) as u64).unwrap();
+            let mut out = Image::<u8>::new(w, h).unwrap();
+            plan.erode(&src.as_view(), &mut out.as_view_mut()).unwrap();
+            assert_eq!(
+                out,
+                morph_reference(&src.as_view(), kx, ky, MorphOp::Erode),
+                "{kx}x{ky} on {w}x{h}"
+            );
+        }
     }
     let src = random_u8(150, 60, 11).unwrap();
     for (kx, ky) in [(63, 7), (127, 5), (11, 9)] {

@@ -598,7 +598,9 @@ mod avx2 {
 
 /// The 16-row lane wavefront on NEON: four vectors of four lanes (rows 0-3, 4-7, 8-11,
 /// 12-15). The shift up one lane is one `ext` of the vector before (or the row above
-/// the 16) with this one; the byte transpose is [`crate::simd::transpose::neon::transpose_bytes`]; the compare masks narrow to the step's 16 output bytes.
+/// the 16) with this one; the byte transpose is
+/// [`crate::simd::transpose::neon::transpose_bytes`]; the compare masks narrow to the
+/// step's 16 output bytes.
 #[cfg(target_arch = "aarch64")]
 mod neon {
     use std::arch::aarch64::*;

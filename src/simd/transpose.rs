@@ -9,7 +9,8 @@ use super::SimdLevel;
 /// Lanes of one column: the rows transposed together.
 pub(crate) const ROWS: usize = 32;
 
-/// Columns per transposed tile: the column counts handled are multiples of it.
+/// Columns per transposed tile: [`rows_to_columns`] takes column counts that are
+/// multiples of it.
 pub(crate) const TILE: usize = 16;
 
 /// One column of a 32-row band: byte `r` belongs to row `r`.
