@@ -454,8 +454,10 @@ fn v_f32_rows_unrolled<const R: usize, const N: usize>(
         unsafe {
             // The rows' next vectors, asked for a step ahead: the step's first loads
             // otherwise wait on L2.
-            for row in &rows[..2 * R + N] {
-                _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(i + L).cast());
+            if ahead.is_empty() {
+                for row in &rows[..2 * R + N] {
+                    _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(i + L).cast());
+                }
             }
             for &off in ahead {
                 _mm_prefetch::<_MM_HINT_T1>(ring.as_ptr().wrapping_add(off + i).cast());
