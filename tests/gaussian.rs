@@ -7,7 +7,9 @@ mod common;
 use common::*;
 use frameline::kernels::border::Border;
 use frameline::kernels::gaussian::boxes::box_widths;
-use frameline::kernels::gaussian::{GaussianBlur, GaussianMethod, GaussianParams, ksize_for_sigma};
+use frameline::kernels::gaussian::{
+    GaussianBlur, GaussianMethod, GaussianParams, ksize_for_sigma, vertical_first_tile_width,
+};
 use frameline::testing::{random_image, random_u8};
 use frameline::{DType, Error, Image, ImageView, SimdLevel};
 
@@ -255,8 +257,8 @@ fn several_column_tiles_read_interior_rows_in_place() {
     // between the border ones, and 2890 wide ends on a tile of 10 columns, narrower than
     // the kernel's reach (every border; heights end on four-, two- and one-row steps);
     // u8 k=31 takes 4096 columns, so 9000 wide has one; f32 with a short vertical kernel
-    // (vertical pass first) and a long horizontal one takes 8192 columns, so 9000 wide
-    // ends on a tile of 808, with 20 columns of reach.
+    // (vertical pass first) and a long horizontal one ends on a tile of 808, with 20
+    // columns of reach (its tiles' width depends on this machine's L2 cache).
     for border in [Border::Reflect101, Border::Replicate, Border::Constant(9.0)] {
         for (w, h) in [(3000, 5), (2890, 7)] {
             let p = GaussianParams::new(65, 0.0)
@@ -271,18 +273,21 @@ fn several_column_tiles_read_interior_rows_in_place() {
         let p = GaussianParams::anisotropic((41, 5), (6.0, 1.0))
             .with_border(border)
             .with_method(GaussianMethod::Direct);
-        let srcf = random_image(DType::F32, 9000, 6, 8).unwrap();
+        let w = vertical_first_tile_width(usize::MAX, 5) + 808;
+        let srcf = random_image(DType::F32, w, 6, 8).unwrap();
         let srcf = srcf.as_view().typed::<f32>().unwrap();
-        assert_f32_near_reference(&srcf, p, &format!("f32 41x5 9000x6 {border:?}"));
+        assert_f32_near_reference(&srcf, p, &format!("f32 41x5 {w}x6 {border:?}"));
     }
     // f32 k=31 and k=11 run vertical first with the transposed eight-row horizontal
-    // pass: 1701 wide ends on a tile of 37 columns (k=31 takes 1664), 5 past its last
-    // 16-column block; 21 and 13 rows end on four- and one-row steps.
-    for (k, h) in [(31, 21), (11, 13)] {
+    // pass: the images end on a tile of 37 columns, 5 past its last 16-column block; 21
+    // and 13 rows end on four- and one-row steps; 29 rows make three eight-row steps,
+    // the first two asking for the next one's rows.
+    for (k, h) in [(31, 21), (11, 13), (31, 29)] {
         let p = GaussianParams::new(k, 0.0);
-        let srcf = random_image(DType::F32, 1701, h, 9).unwrap();
+        let w = vertical_first_tile_width(usize::MAX, k) + 37;
+        let srcf = random_image(DType::F32, w, h, 9).unwrap();
         let srcf = srcf.as_view().typed::<f32>().unwrap();
-        assert_f32_near_reference(&srcf, p, &format!("f32 k{k} 1701x{h}"));
+        assert_f32_near_reference(&srcf, p, &format!("f32 k{k} {w}x{h}"));
     }
     let p = GaussianParams::new(31, 0.0);
     let src = random_u8(9000, 3, 7).unwrap();

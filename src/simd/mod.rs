@@ -247,6 +247,33 @@ pub fn detected_features() -> Vec<&'static str> {
 
 /// The CPU's marketing name (x86: `model name`; Arm boards: the device-tree model or
 /// the CPU part number), for benchmark records.
+/// The L2 cache of CPU 0 in bytes, from Linux's sysfs (read once); None where it is not
+/// there to read.
+pub fn l2_cache_bytes() -> Option<usize> {
+    static L2: OnceLock<Option<usize>> = OnceLock::new();
+    *L2.get_or_init(|| {
+        let dir = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
+        dir.flatten().find_map(|entry| {
+            let read = |name: &str| std::fs::read_to_string(entry.path().join(name)).ok();
+            let level = read("level")?;
+            let kind = read("type")?;
+            if level.trim() != "2" || kind.trim() == "Instruction" {
+                return None;
+            }
+            let size = read("size")?;
+            let size = size.trim();
+            let (digits, unit) = match size.strip_suffix('K') {
+                Some(d) => (d, 1024),
+                None => match size.strip_suffix('M') {
+                    Some(d) => (d, 1024 * 1024),
+                    None => (size, 1),
+                },
+            };
+            digits.parse::<usize>().ok().map(|n| n * unit)
+        })
+    })
+}
+
 pub fn cpu_model() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let field = |key: &str| {

@@ -774,7 +774,7 @@ fn run<S: Pixel, P: Copy + Default + Send, M: Copy + Default + Send + Sync, D: P
         strips.resize_with(bands, Strip::default);
     }
     let ring_rows = passes.ring_rows();
-    let tile = tile_width(w, ring_rows, size_of::<M>());
+    let tile = tile_width(RING_BYTES, w, ring_rows, size_of::<M>());
     for strip in strips.iter_mut() {
         strip.fit(
             tile,
@@ -872,11 +872,28 @@ fn h_pass<T: Copy, O>(
 /// the README: from 32 KB to 1 MB the time changes by less than the run-to-run noise.
 const RING_BYTES: usize = 256 * 1024;
 
-/// Columns per tile: as wide as keeps the ring of `rows` rows within [`RING_BYTES`]
-/// (at least 256 columns, a multiple of 64), and never wider than the image.
-fn tile_width(width: usize, rows: usize, elem: usize) -> usize {
-    let fit = (RING_BYTES / (rows * elem)).max(256) / 64 * 64;
+/// Columns per tile: as wide as keeps the ring of `rows` rows within `budget` bytes (at
+/// least 256 columns, a multiple of 64), and never wider than the image.
+fn tile_width(budget: usize, width: usize, rows: usize, elem: usize) -> usize {
+    let fit = (budget / (rows * elem)).max(256) / 64 * 64;
     fit.min(width)
+}
+
+/// Bytes of source rows a step of [`vertical_first_f32`] may span: five eighths of the
+/// core's L2 ([`RING_BYTES`] where that is unknown, and never less). The next step's new
+/// rows are prefetched into L2 while a step runs, so the rows must stay there; wider
+/// tiles make fewer, longer passes. On the README's machine (1 MiB of L2), 4K, 31 taps,
+/// one thread: 8.6 ms with 256 KiB tiles, 8.3 with 512 KiB, 8.0 with whole rows (583
+/// KiB, which this allows).
+fn vertical_first_budget() -> usize {
+    simd::l2_cache_bytes().map_or(RING_BYTES, |l2| (l2 / 8 * 5).max(RING_BYTES))
+}
+
+/// Columns per tile of the f32 vertical-first path for an image `width` wide and a
+/// vertical kernel of `ky` taps, on this machine (it depends on the L2 cache): for tests
+/// that want tiles of given widths.
+pub fn vertical_first_tile_width(width: usize, ky: usize) -> usize {
+    tile_width(vertical_first_budget(), width, ky + 7, size_of::<f32>())
 }
 
 /// Blurs output rows `y0..y0 + band.height()`, one column tile after another; two rows
@@ -994,8 +1011,8 @@ fn vertical_first_f32(
     if strips.len() < bands {
         strips.resize_with(bands, Strip::default);
     }
-    // The tile's span of the `ky + 7` source rows a step reads stays within RING_BYTES.
-    let tile = tile_width(w, cy.len() + 7, size_of::<f32>());
+    // The tile's span of the `ky + 7` source rows a step reads stays within the budget.
+    let tile = vertical_first_tile_width(w, cy.len());
     for strip in strips.iter_mut() {
         strip.fit(tile + cx.len() - 1, 0, 8, cy.len() + 7);
         // The eight-row horizontal pass's transposed columns (and room to align them).
