@@ -260,18 +260,22 @@ pub fn l2_cache_bytes() -> Option<usize> {
             if level.trim() != "2" || kind.trim() == "Instruction" {
                 return None;
             }
-            let size = read("size")?;
-            let size = size.trim();
-            let (digits, unit) = match size.strip_suffix('K') {
-                Some(d) => (d, 1024),
-                None => match size.strip_suffix('M') {
-                    Some(d) => (d, 1024 * 1024),
-                    None => (size, 1),
-                },
-            };
-            digits.parse::<usize>().ok().map(|n| n * unit)
+            cache_size_bytes(&read("size")?)
         })
     })
+}
+
+/// A sysfs cache size ("1024K", "2M", "512") in bytes.
+fn cache_size_bytes(text: &str) -> Option<usize> {
+    let size = text.trim();
+    let (digits, unit) = if let Some(d) = size.strip_suffix('K') {
+        (d, 1024)
+    } else if let Some(d) = size.strip_suffix('M') {
+        (d, 1024 * 1024)
+    } else {
+        (size, 1)
+    };
+    digits.parse::<usize>().ok()?.checked_mul(unit)
 }
 
 pub fn cpu_model() -> String {
@@ -403,6 +407,19 @@ pub(crate) fn prefetch_l2<T>(data: &[T]) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cache_sizes_read_as_sysfs_writes_them() {
+        use super::cache_size_bytes;
+        assert_eq!(cache_size_bytes("1024K\n"), Some(1 << 20));
+        assert_eq!(cache_size_bytes("2M"), Some(2 << 20));
+        assert_eq!(cache_size_bytes("512"), Some(512));
+        assert_eq!(cache_size_bytes("big"), None);
+        assert_eq!(cache_size_bytes(""), None);
+        if let Some(l2) = super::l2_cache_bytes() {
+            assert!(l2 >= 16 << 10, "an L2 of {l2} bytes");
+        }
+    }
+
     use super::*;
 
     #[test]
