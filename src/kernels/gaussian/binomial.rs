@@ -170,18 +170,7 @@ mod avx512 {
                 unsafe { h_block3(row.as_ptr().add(x - 1), sums.as_mut_ptr()) };
                 continue;
             }
-            // A block at either end: its 66 pixels gathered with the border columns
-            // (columns past `w` + 1 only feed sums past the row, never stored).
-            let mut pixels = [0u8; 2 * BLOCK];
-            let (lo, hi) = (x.saturating_sub(1), (x + BLOCK + 1).min(w));
-            let at = lo + 1 - x; // where column `lo` goes
-            pixels[at..at + hi - lo].copy_from_slice(&row[lo..hi]);
-            if x == 0 {
-                pixels[0] = edge(-1);
-            }
-            if x + BLOCK + 1 > w {
-                pixels[w + 1 - x] = edge(w as isize);
-            }
+            let pixels = super::edge_block(row, x, BLOCK, &edge);
             // SAFETY: `pixels` holds 128 >= 66 bytes; writes the 64 words of `sums`.
             unsafe { h_block3(pixels.as_ptr(), sums.as_mut_ptr()) };
         }
@@ -221,6 +210,108 @@ mod avx512 {
                     let mask = (1u64 << (n - i)) - 1;
                     _mm512_mask_storeu_epi8(out.as_mut_ptr().add(i).cast(), mask, v);
                 }
+            }
+        }
+    }
+}
+
+/// The pixels of a 3x3 block at either end of a row: columns `x − 1 .. x + block + 1`
+/// of `row` (at most 64 + 2), those outside the row through `edge` (−1 and `w`; columns
+/// past `w` + 1 only feed sums past the row, never stored, and read 0).
+#[cfg(target_arch = "x86_64")]
+fn edge_block(row: &[u8], x: usize, block: usize, edge: &impl Fn(isize) -> u8) -> [u8; 128] {
+    let w = row.len();
+    let mut pixels = [0u8; 128];
+    let (lo, hi) = (x.saturating_sub(1), (x + block + 1).min(w));
+    let at = lo + 1 - x; // where column `lo` goes
+    pixels[at..at + hi - lo].copy_from_slice(&row[lo..hi]);
+    if x == 0 {
+        pixels[0] = edge(-1);
+    }
+    if x + block + 1 > w {
+        pixels[w + 1 - x] = edge(w as isize);
+    }
+    pixels
+}
+
+/// The AVX-512 3x3 pass (see `avx512::h_row3` and `avx512::v_row3`) on 256-bit
+/// registers: 32-pixel blocks, the even and odd pixels merged by an and and an or.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    /// Pixels per block of the 3x3 pass: one register of bytes.
+    pub(super) const BLOCK: usize = 32;
+
+    /// `avx512::h_block3` on a 32-pixel block: `p[0..34]` read, `out[0..32]` written.
+    ///
+    /// # Safety
+    /// AVX2; `p` readable for 34 bytes, `out` writable for 32 words.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn h_block3(p: *const u8, out: *mut u16) {
+        let pair = _mm256_set1_epi8(32);
+        // SAFETY: the caller guarantees p[0..34] readable and out[0..32] writable.
+        unsafe {
+            let at = |k: usize| _mm256_maddubs_epi16(_mm256_loadu_si256(p.add(k).cast()), pair);
+            let (left, centre, right) = (at(0), at(1), at(2));
+            _mm256_storeu_si256(out.cast(), _mm256_add_epi16(left, centre));
+            _mm256_storeu_si256(out.add(16).cast(), _mm256_add_epi16(centre, right));
+        }
+    }
+
+    /// `avx512::h_row3` on 32-pixel blocks.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn h_row3(row: &[u8], edge: impl Fn(isize) -> u8, out: &mut [u16]) {
+        let w = row.len();
+        assert!(
+            w > 0 && out.len() == w.div_ceil(BLOCK) * BLOCK,
+            "ring row size"
+        );
+        for (b, sums) in out.chunks_exact_mut(BLOCK).enumerate() {
+            let x = b * BLOCK;
+            if x >= 1 && x + BLOCK < w {
+                // SAFETY: reads row[x − 1 .. x + 33], inside the row as x >= 1 and
+                // x + 33 <= w; writes the 32 words of `sums`.
+                unsafe { h_block3(row.as_ptr().add(x - 1), sums.as_mut_ptr()) };
+                continue;
+            }
+            let pixels = super::edge_block(row, x, BLOCK, &edge);
+            // SAFETY: `pixels` holds 128 >= 34 bytes; writes the 32 words of `sums`.
+            unsafe { h_block3(pixels.as_ptr(), sums.as_mut_ptr()) };
+        }
+    }
+
+    /// `avx512::v_row3` on 32-pixel blocks.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn v_row3(a: &[u16], b: &[u16], c: &[u16], out: &mut [u8]) {
+        let n = out.len();
+        let len = n.div_ceil(BLOCK) * BLOCK;
+        assert!(
+            a.len() == len && b.len() == len && c.len() == len,
+            "ring row size"
+        );
+        let half = _mm256_set1_epi16(128);
+        let high = _mm256_set1_epi16(0xff00u16 as i16);
+        for i in (0..len).step_by(BLOCK) {
+            // SAFETY: reads a, b, c [i .. i + 32] (i + 32 <= len, their length).
+            let v = unsafe {
+                let at = |r: &[u16], k: usize| _mm256_loadu_si256(r.as_ptr().add(i + k).cast());
+                let sum = |k: usize| {
+                    let outer = _mm256_avg_epu16(at(a, k), at(c, k));
+                    _mm256_add_epi16(_mm256_add_epi16(outer, at(b, k)), half)
+                };
+                let even = _mm256_srli_epi16::<8>(sum(0));
+                _mm256_or_si256(even, _mm256_and_si256(sum(16), high))
+            };
+            if i + BLOCK <= n {
+                // SAFETY: writes out[i .. i + 32], i + 32 <= n.
+                unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(i).cast(), v) };
+            } else {
+                let mut last = [0u8; BLOCK];
+                // SAFETY: writes the 32 bytes of `last`.
+                unsafe { _mm256_storeu_si256(last.as_mut_ptr().cast(), v) };
+                out[i..].copy_from_slice(&last[..n - i]);
             }
         }
     }
@@ -296,13 +387,18 @@ pub(super) fn blur(
 ) {
     let (w, h) = src.size();
     let r = order / 2;
-    #[cfg(target_arch = "x86_64")]
-    let ring_row = (order == 3
-        && matches!(level, SimdLevel::Avx512 | SimdLevel::Avx512Vbmi)
-        && SimdLevel::Avx512.is_supported())
-    .then(|| w.div_ceil(avx512::BLOCK) * avx512::BLOCK);
-    #[cfg(not(target_arch = "x86_64"))]
-    let ring_row: Option<usize> = None;
+    // The 3x3 kernel's horizontal-first pass: its block size where the level has one.
+    let block = match level {
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx512 | SimdLevel::Avx512Vbmi if SimdLevel::Avx512.is_supported() => {
+            Some(avx512::BLOCK)
+        }
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx2 if SimdLevel::Avx2.is_supported() => Some(avx2::BLOCK),
+        _ => None,
+    }
+    .filter(|_| order == 3);
+    let ring_row = block.map(|b| w.div_ceil(b) * b);
     let band_rows = parallel::bands_with_scratch(w, h, scratch);
     for s in scratch.iter_mut() {
         s.sums.resize(w + 2 * r, 0);
@@ -331,8 +427,12 @@ pub(super) fn blur(
                 let slot = y.rem_euclid(3) as usize * len;
                 let pixels = row(y);
                 let edge = |x: isize| border.map(x, w).map_or(constant, |xx| pixels[xx]);
-                // SAFETY: `ring_row` is Some only when the CPU has AVX-512 F and BW.
-                unsafe { avx512::h_row3(pixels, edge, &mut ring[slot..slot + len]) };
+                let out = &mut ring[slot..slot + len];
+                // SAFETY: `block` (so `ring_row`) is Some only for a level the CPU has.
+                match block {
+                    Some(avx512::BLOCK) => unsafe { avx512::h_row3(pixels, edge, out) },
+                    _ => unsafe { avx2::h_row3(pixels, edge, out) },
+                }
             };
             let y0 = y0 as isize;
             horizontal(y0 - 1, ring);
@@ -341,8 +441,12 @@ pub(super) fn blur(
                 let y = y0 + i as isize;
                 horizontal(y + 1, ring);
                 let slot = |y: isize| &ring[y.rem_euclid(3) as usize * len..][..len];
+                let (a, b, c, out) = (slot(y - 1), slot(y), slot(y + 1), band.row_mut(i));
                 // SAFETY: as above.
-                unsafe { avx512::v_row3(slot(y - 1), slot(y), slot(y + 1), band.row_mut(i)) };
+                match block {
+                    Some(avx512::BLOCK) => unsafe { avx512::v_row3(a, b, c, out) },
+                    _ => unsafe { avx2::v_row3(a, b, c, out) },
+                }
             }
             return;
         }
@@ -414,7 +518,10 @@ mod tests {
                     (1, 7),
                     (7, 1),
                     (2, 3),
+                    (31, 3),
+                    (32, 2),
                     (33, 5),
+                    (34, 3),
                     (63, 2),
                     (64, 3),
                     (65, 1),
