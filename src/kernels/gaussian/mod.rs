@@ -875,7 +875,7 @@ const RING_BYTES: usize = 256 * 1024;
 /// Columns per tile: as wide as keeps the ring of `rows` rows within `budget` bytes (at
 /// least 256 columns, a multiple of 64), and never wider than the image.
 fn tile_width(budget: usize, width: usize, rows: usize, elem: usize) -> usize {
-    let fit = (budget / (rows * elem)).max(256) / 64 * 64;
+    let fit = (budget / rows.saturating_mul(elem).max(1)).max(256) / 64 * 64;
     fit.min(width)
 }
 
@@ -893,7 +893,12 @@ fn vertical_first_budget() -> usize {
 /// vertical kernel of `ky` taps, on this machine (it depends on the L2 cache): for tests
 /// that want tiles of given widths.
 pub fn vertical_first_tile_width(width: usize, ky: usize) -> usize {
-    tile_width(vertical_first_budget(), width, ky + 7, size_of::<f32>())
+    tile_width(
+        vertical_first_budget(),
+        width,
+        ky.saturating_add(7),
+        size_of::<f32>(),
+    )
 }
 
 /// Blurs output rows `y0..y0 + band.height()`, one column tile after another; two rows
@@ -1069,22 +1074,22 @@ fn vertical_first_band(
                 _ => 1,
             };
             let taps = cy.len() + rows - 1;
-            for (j, off) in offsets[..taps].iter_mut().enumerate() {
+            // Where the step's `j`-th source row starts (the tile's first column).
+            let offset_of = |j: usize| {
                 let virtual_row = (y0 + k + j) as isize - ry as isize;
                 let y = border
                     .map(virtual_row, h)
                     .expect("the border maps rows inside");
-                *off = y * stride + xa;
+                y * stride + xa
+            };
+            for (j, off) in offsets[..taps].iter_mut().enumerate() {
+                *off = offset_of(j);
             }
             // The rows the next step adds (when it is an eight-row step of this band).
             let mut ahead = [0usize; 8];
             let ahead = if rows == 8 && k + 16 <= height {
                 for (j, off) in ahead.iter_mut().enumerate() {
-                    let virtual_row = (y0 + k + taps + j) as isize - ry as isize;
-                    let y = border
-                        .map(virtual_row, h)
-                        .expect("the border maps rows inside");
-                    *off = y * stride + xa;
+                    *off = offset_of(taps + j);
                 }
                 &ahead[..]
             } else {
@@ -1270,7 +1275,8 @@ mod tests {
                     // Eight rows from 2r + 8.
                     let (ring8, offsets8) = ring_and_offsets(rows + 4, len, |b| f32::from(b) / 7.0);
                     let mut eight = vec![vec![0f32; len]; 8];
-                    dispatch!(level => v_row_f32_8(&ring8, &offsets8, &[], &c, rows_mut(&mut eight)));
+                    // The hint's rows (here the first two) change no result.
+                    dispatch!(level => v_row_f32_8(&ring8, &offsets8, &offsets8[..2], &c, rows_mut(&mut eight)));
                     for (m, row) in eight.iter().enumerate() {
                         let mut one = vec![0f32; len];
                         dispatch!(level => v_row_f32(&ring8, &offsets8[m..m + 2 * r + 1], &c, &mut one));
