@@ -118,9 +118,66 @@ struct Strip {
     paint: Vec<u32>,
 }
 
+/// Bit i of `masks[c]` is set where `row[64c + i]` is foreground: whole 64-pixel words
+/// by one instruction each on AVX-512 (`vptestmb`) and AVX2 (two `vpmovmskb`), the rest
+/// by the plain loop. The compiler's own vectorization of the loop loaded 8 bytes at a
+/// time and made the bits in ten steps: 13% of labeling a 4K blob image on an Intel
+/// Xeon.
+fn row_masks(level: SimdLevel, row: &[u8], masks: &mut [u64]) {
+    let done = match level {
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx512 | SimdLevel::Avx512Vbmi if SimdLevel::Avx512.is_supported() => {
+            // SAFETY: the guard just checked that the CPU has AVX-512 F and BW.
+            unsafe { x86::row_masks_avx512(row, masks) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        SimdLevel::Avx2 if SimdLevel::Avx2.is_supported() => {
+            // SAFETY: the guard just checked that the CPU has AVX2.
+            unsafe { x86::row_masks_avx2(row, masks) }
+        }
+        _ => 0,
+    };
+    row_masks_loop(level, &row[64 * done..], &mut masks[done..]);
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// The masks of the row's whole 64-pixel words; returns how many.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub(super) fn row_masks_avx512(row: &[u8], masks: &mut [u64]) -> usize {
+        let words = (row.len() / 64).min(masks.len());
+        for (c, m) in masks[..words].iter_mut().enumerate() {
+            // SAFETY: reads row[64c .. 64c + 64], inside the row as c < row.len() / 64.
+            let v = unsafe { _mm512_loadu_si512(row.as_ptr().add(64 * c).cast()) };
+            *m = _mm512_test_epi8_mask(v, v);
+        }
+        words
+    }
+
+    /// The masks of the row's whole 64-pixel words; returns how many.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn row_masks_avx2(row: &[u8], masks: &mut [u64]) -> usize {
+        let words = (row.len() / 64).min(masks.len());
+        let zero = _mm256_setzero_si256();
+        for (c, m) in masks[..words].iter_mut().enumerate() {
+            let half = |k: usize| {
+                // SAFETY: reads row[64c + k .. 64c + k + 32], inside the row as
+                // c < row.len() / 64 and k <= 32.
+                let v = unsafe { _mm256_loadu_si256(row.as_ptr().add(64 * c + k).cast()) };
+                // Bits of the zero bytes, inverted.
+                !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)) as u32)
+            };
+            *m = u64::from(half(0)) | u64::from(half(32)) << 32;
+        }
+        words
+    }
+}
+
 autovectorized! {
-    /// Bit i of `masks[c]` is set where `row[64c + i]` is foreground.
-    fn row_masks(row: &[u8], masks: &mut [u64]) {
+    /// The plain loop of [`row_masks`].
+    fn row_masks_loop(row: &[u8], masks: &mut [u64]) {
         for (c, m) in masks.iter_mut().enumerate() {
             let chunk = &row[64 * c..(64 * c + 64).min(row.len())];
             let mut bits = 0u64;
@@ -495,5 +552,40 @@ impl Labeler {
             &self.final_label,
         );
         Ok(&self.stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_masks_on_every_level_match_the_pixels() {
+        let mut state = 7u32;
+        for w in [1usize, 2, 31, 32, 33, 63, 64, 65, 127, 128, 129, 200, 3840] {
+            // Sparse zeros and non-zeros, and the values 0x80.. whose sign bit is set.
+            let row: Vec<u8> = (0..w)
+                .map(|_| {
+                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    match state >> 29 {
+                        0..=3 => 0,
+                        4 => 0x80,
+                        _ => (state >> 8) as u8,
+                    }
+                })
+                .collect();
+            for level in SimdLevel::supported() {
+                let mut masks = vec![!0u64; w.div_ceil(64)];
+                row_masks(level, &row, &mut masks);
+                for (x, &v) in row.iter().enumerate() {
+                    let bit = masks[x / 64] >> (x % 64) & 1;
+                    assert_eq!(bit == 1, v != 0, "{level} width {w} pixel {x}");
+                }
+                if w % 64 != 0 {
+                    let last = masks[w / 64] >> (w % 64);
+                    assert_eq!(last, 0, "{level} width {w}: bits past the row");
+                }
+            }
+        }
     }
 }
