@@ -191,3 +191,27 @@ fn big_frames_in_parallel_strips_equal_one_thread() {
         }
     }
 }
+
+#[test]
+fn label_images_beyond_the_cache_are_streamed_out_identically() {
+    // 2049x2048 labels take 16 MiB, enough for streaming stores; the odd width puts
+    // every row's end mid-line. Against the reference on one and three threads, and
+    // into a view one column in, whose rows start off any alignment.
+    let (w, h) = (2049, 2048);
+    assert!(w * h * 4 >= frameline::kernels::STREAM_MIN_BYTES);
+    let src = random_blobs(w, h, 9, 5).unwrap();
+    check(&src, Connectivity::Eight, 1, "2049x2048 streamed");
+    check(&src, Connectivity::Four, 3, "2049x2048 streamed, strips");
+    let (want, _) = reference(&src.as_view(), Connectivity::Eight);
+    let mut wide = Image::<u32>::new(w + 1, h).unwrap();
+    let mut whole = wide.as_view_mut();
+    let mut labels = whole.sub_view_mut(1, 0, w, h).unwrap();
+    pool(2)
+        .install(|| {
+            Labeler::new(Connectivity::Eight)
+                .label(&src.as_view(), &mut labels)
+                .map(|_| ())
+        })
+        .unwrap();
+    assert!(labels.as_view().to_image() == want, "view one column in");
+}

@@ -144,6 +144,41 @@ fn row_masks(level: SimdLevel, row: &[u8], masks: &mut [u64]) {
 mod x86 {
     use std::arch::x86_64::*;
 
+    /// Copies the whole aligned 64-byte lines of `dst` from `src` (same length) with
+    /// streaming stores; returns the range copied (the caller copies the rest).
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn stream_copy_avx512(src: &[u32], dst: &mut [u32]) -> std::ops::Range<usize> {
+        let n = dst.len().min(src.len());
+        let start = dst.as_ptr().align_offset(64).min(n);
+        let end = start + (n - start) / 16 * 16;
+        for i in (start..end).step_by(16) {
+            // SAFETY: reads src[i .. i + 16] and writes dst[i .. i + 16], i + 16 <= end
+            // <= n; dst + i is 64-byte aligned (start is, and the steps are 64 bytes).
+            unsafe {
+                let v = _mm512_loadu_si512(src.as_ptr().add(i).cast());
+                _mm512_stream_si512(dst.as_mut_ptr().add(i).cast(), v);
+            }
+        }
+        start..end
+    }
+
+    /// [`stream_copy_avx512`] with 32-byte streaming stores.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn stream_copy_avx2(src: &[u32], dst: &mut [u32]) -> std::ops::Range<usize> {
+        let n = dst.len().min(src.len());
+        let start = dst.as_ptr().align_offset(32).min(n);
+        let end = start + (n - start) / 8 * 8;
+        for i in (start..end).step_by(8) {
+            // SAFETY: reads src[i .. i + 8] and writes dst[i .. i + 8], i + 8 <= end
+            // <= n; dst + i is 32-byte aligned (start is, and the steps are 32 bytes).
+            unsafe {
+                let v = _mm256_loadu_si256(src.as_ptr().add(i).cast());
+                _mm256_stream_si256(dst.as_mut_ptr().add(i).cast(), v);
+            }
+        }
+        start..end
+    }
+
     /// The masks of the row's whole 64-pixel words; returns how many.
     #[target_feature(enable = "avx512f,avx512bw")]
     pub(super) fn row_masks_avx512(row: &[u8], masks: &mut [u64]) -> usize {
@@ -367,7 +402,7 @@ autovectorized! {
 
 /// Paints the label image from the strips' runs, strips in parallel.
 fn paint_strips(
-    level: SimdLevel,
+    (level, stream): (SimdLevel, bool),
     labels: ImageViewMut<'_, u32>,
     strips: &mut [Strip],
     offsets: &[u32],
@@ -380,8 +415,8 @@ fn paint_strips(
             let (s0, s1) = strips.split_at_mut(half);
             let (o0, o1) = offsets.split_at(half);
             rayon::join(
-                || paint_strips(level, top, s0, o0, rows_per, final_label),
-                || paint_strips(level, bottom, s1, o1, rows_per, final_label),
+                || paint_strips((level, stream), top, s0, o0, rows_per, final_label),
+                || paint_strips((level, stream), bottom, s1, o1, rows_per, final_label),
             );
         }
         return;
@@ -392,8 +427,41 @@ fn paint_strips(
     for (r, out) in labels.rows_mut().enumerate() {
         let runs = &strip.runs[strip.row_start[r]..strip.row_start[r + 1]];
         paint_row(level, runs, final_label, offset, &mut strip.paint);
-        out.copy_from_slice(&strip.paint[..width]);
+        copy_row(level, stream, &strip.paint[..width], out);
     }
+    #[cfg(target_arch = "x86_64")]
+    if stream {
+        // Streaming stores are weakly ordered: complete them before this thread's part
+        // is reported done.
+        // SAFETY: SSE is part of every x86_64 CPU.
+        unsafe { std::arch::x86_64::_mm_sfence() };
+    }
+}
+
+/// Copies a painted row out: with streaming stores (whole aligned 64-byte lines, the
+/// destination not read into the cache first) when `stream` and the level has them.
+fn copy_row(level: SimdLevel, stream: bool, src: &[u32], dst: &mut [u32]) {
+    #[cfg(target_arch = "x86_64")]
+    if stream {
+        let done = match level {
+            SimdLevel::Avx512 | SimdLevel::Avx512Vbmi if SimdLevel::Avx512.is_supported() => {
+                // SAFETY: the guard just checked that the CPU has AVX-512 F.
+                unsafe { x86::stream_copy_avx512(src, dst) }
+            }
+            SimdLevel::Avx2 if SimdLevel::Avx2.is_supported() => {
+                // SAFETY: the guard just checked that the CPU has AVX2.
+                unsafe { x86::stream_copy_avx2(src, dst) }
+            }
+            _ => 0..0,
+        };
+        if !done.is_empty() {
+            dst[..done.start].copy_from_slice(&src[..done.start]);
+            dst[done.end..].copy_from_slice(&src[done.end..]);
+            return;
+        }
+    }
+    let _ = (level, stream);
+    dst.copy_from_slice(src);
 }
 
 /// Most strips labeled in parallel.
@@ -578,8 +646,12 @@ impl Labeler {
             s.centroid_y /= s.area as f64;
         }
         // Paint every row once: zeros between runs, final labels in them; strips in parallel.
+        // A label image larger than the caches goes out with streaming stores: nothing
+        // reads it back soon, and its lines need not be read in first (4K blobs, one
+        // thread, on an Intel Xeon: 18.9 -> 16.8 ms).
+        let stream = w * h * size_of::<u32>() >= crate::kernels::STREAM_MIN_BYTES;
         paint_strips(
-            job.level,
+            (job.level, stream),
             labels.reborrow(),
             &mut self.strips[..strips],
             &self.offsets,
@@ -593,6 +665,39 @@ impl Labeler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_copy_out_on_every_level_streamed_or_not() {
+        let src: Vec<u32> = (0..1100u32)
+            .map(|i| i.wrapping_mul(2_654_435_761))
+            .collect();
+        for level in SimdLevel::supported() {
+            for stream in [false, true] {
+                for first in 0..17 {
+                    for len in [0, 1, 7, 8, 9, 15, 16, 17, 33, 100, 1000] {
+                        let mut dst = vec![0u32; first + len + 3];
+                        copy_row(level, stream, &src[..len], &mut dst[first..first + len]);
+                        assert_eq!(
+                            &dst[first..first + len],
+                            &src[..len],
+                            "{level} {first} {len}"
+                        );
+                        assert!(
+                            dst[..first]
+                                .iter()
+                                .chain(&dst[first + len..])
+                                .all(|&v| v == 0)
+                        );
+                    }
+                }
+            }
+        }
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: SSE is part of every x86_64 CPU.
+        unsafe {
+            std::arch::x86_64::_mm_sfence()
+        };
+    }
 
     #[test]
     fn row_masks_on_every_level_match_the_pixels() {
