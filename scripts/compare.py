@@ -185,7 +185,7 @@ def frame(size, dtype):
 def frameline_bench(a, op, size, threads, params, input_path=None):
     where = ["--input", input_path] if input_path else ["--size", f"{size[0]}x{size[1]}"]
     cmd = [a.frameline, "bench", op, *where, "--threads", str(threads),
-           "--repeats", str(a.repeats), "--json"]
+           "--repeats", str(a.repeats), "--warmup", str(a.warmup), "--json"]
     for p in params:
         cmd += ["--param", p]
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
@@ -214,7 +214,8 @@ def kornia_rows(a):
     rounds: each round runs kornia-bench (every case), then frameline on each case."""
     cases = {}
     for _ in range(a.rounds):
-        out = subprocess.run([a.kornia, f"{UHD[0]}x{UHD[1]}", str(a.repeats)], check=True,
+        out = subprocess.run([a.kornia, f"{UHD[0]}x{UHD[1]}", str(a.repeats), str(a.warmup)],
+                             check=True,
                              capture_output=True, text=True).stdout
         for line in out.splitlines():
             k = json.loads(line)
@@ -239,6 +240,11 @@ def main():
     ap.add_argument("--frameline", default="target/release/frameline")
     ap.add_argument("--only", default=None)
     ap.add_argument("--repeats", type=int, default=20)
+    # Both sides get the same warm-up. frameline starts a new process per round, whose
+    # second thread on a 2-core VM takes tens of runs to reach speed (4K flat_field on
+    # two threads: medians of 1.7-3.2 ms after 3 runs, 1.6-1.7 after 200), while the
+    # reference's threads live on in this process.
+    ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3,
                     help="alternate frameline and the reference this many times per case")
     ap.add_argument("--kornia", default=None, help="kornia-bench binary: adds kornia-rs rows")
@@ -269,7 +275,7 @@ def main():
             for _ in range(a.rounds):
                 recs.append(frameline_bench(a, op, size, threads, params, input_path))
                 set_threads(threads)
-                cv_times.append(bench(lambda: cv(img), a.repeats))
+                cv_times.append(bench(lambda: cv(img), a.repeats, a.warmup))
             rec = summarize(recs, cv_times, "opencv")
             rec["case"] = name
             rows.append((name, rec, rec["opencv_ms"]))
@@ -278,7 +284,8 @@ def main():
     for _, rec, _ in rows:
         raw.write(json.dumps(rec) + "\n")
     cpu = rows[0][1]["cpu"] if rows else "?"
-    print(f"CPU: {cpu}; OpenCV {cv2.__version__}; median of {a.repeats} after warm-up, "
+    print(f"CPU: {cpu}; OpenCV {cv2.__version__}; median of {a.repeats} after {a.warmup} "
+          f"warm-up runs, "
           f"{a.rounds} alternating rounds per row (ms: median round; speed-up: of the "
           f"medians, with the range of the rounds' own ratios)\n")
     print("| case | size | dtype | threads | SIMD | frameline ms | reference ms | speed-up | rounds' ratios |")

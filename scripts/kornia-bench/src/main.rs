@@ -2,7 +2,7 @@
 //! times its ops (warm-up, then the median of repeats, output preallocated), and
 //! measures how far its result is from the exact convolution (see `kernel`).
 //!
-//!     kornia-bench WIDTHxHEIGHT REPEATS
+//!     kornia-bench WIDTHxHEIGHT REPEATS [WARMUP]
 //!
 //! Prints one JSON object per case and thread count. Cases: 3x3 with sigma 1.0 (the
 //! [1,2,1]/4 path of rounded byte averages), 5x5 and 7x7 with OpenCV's derived sigmas
@@ -69,6 +69,7 @@ fn main() {
         .map(|(a, b)| (a.parse().unwrap(), b.parse().unwrap()))
         .unwrap_or((3840, 2160));
     let repeats: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20);
+    let warmup: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(3);
     let size = ImageSize { width: w, height: h };
     let data = random_frame(w * h);
     let src = Image::<u8, 1>::new(size, data.clone()).unwrap();
@@ -86,7 +87,7 @@ fn main() {
                         .unwrap();
                     t.elapsed().as_secs_f64() * 1e3
                 };
-                for _ in 0..3 {
+                for _ in 0..warmup {
                     run();
                 }
                 (0..repeats).map(|_| run()).collect()
