@@ -215,3 +215,34 @@ fn label_images_beyond_the_cache_are_streamed_out_identically() {
         .unwrap();
     assert!(labels.as_view().to_image() == want, "view one column in");
 }
+
+#[test]
+fn strips_meet_at_empty_rows_and_under_one_long_component() {
+    // Horizontal stripes of 1-5 rows with gaps of 1-4 (strip borders fall in stripes
+    // and in gaps), one vertical line through the whole height joining them, and rows
+    // full to the edge at widths around 64-bit mask words.
+    for w in [64, 65, 128, 517] {
+        // Tall enough (2^18 pixels) to be labeled in strips on several threads.
+        let h = (1 << 18) / w + 9;
+        let src = Image::<u8>::from_fn(w, h, |x, y| {
+            let stripe = (y % 9) < 1 + y % 5;
+            let line = x == w / 2 && y >= 3;
+            u8::from(stripe || line) * 255
+        })
+        .unwrap();
+        for threads in [1, 3, 16] {
+            check(
+                &src,
+                Connectivity::Eight,
+                threads,
+                &format!("stripes {w} wide, {threads} threads"),
+            );
+            check(
+                &src,
+                Connectivity::Four,
+                threads,
+                &format!("stripes {w} wide, {threads} threads, 4"),
+            );
+        }
+    }
+}

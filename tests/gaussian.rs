@@ -563,16 +563,23 @@ fn binomial_kernels_at_full_scale_threads_and_strides() {
     let src = frameline::testing::random_u8(w + 9, h + 4, 17).unwrap();
     let view = src.as_view().sub_view(5, 3, w, h).unwrap();
     for k in [3, 5] {
-        let run = |threads: usize| {
+        let run_with = |threads: usize, border: Border| {
             let pool = frameline::bench::thread_pool(threads).unwrap();
             let mut out = Image::<u8>::new(w, h).unwrap();
-            let mut plan = GaussianBlur::new(GaussianParams::new(k, 0.0)).unwrap();
+            let params = GaussianParams::new(k, 0.0).with_border(border);
+            let mut plan = GaussianBlur::new(params).unwrap();
             pool.install(|| plan.apply_u8(&view, &mut out.as_view_mut()))
                 .unwrap();
             out
         };
+        let run = |threads: usize| run_with(threads, Border::Reflect101);
         let one = run(1);
         assert_eq!(one, run(4), "k{k}: threads");
+        // Bands start their rings inside the image, every border alike.
+        for border in [Border::Replicate, Border::Constant(200.0)] {
+            let one = run_with(1, border);
+            assert_eq!(one, run_with(3, border), "k{k} {border:?}: threads");
+        }
         let contiguous = view.to_image();
         let mut out = Image::<u8>::new(w, h).unwrap();
         GaussianBlur::new(GaussianParams::new(k, 0.0))

@@ -700,6 +700,46 @@ mod tests {
     }
 
     #[test]
+    fn runs_are_the_rows_foreground_at_every_word_boundary() {
+        let mut state = 11u32;
+        for w in [1usize, 2, 63, 64, 65, 127, 128, 129, 200] {
+            let rows: Vec<Vec<bool>> = vec![
+                vec![true; w],
+                vec![false; w],
+                (0..w).map(|x| x == 63 || x == 64 || x + 1 == w).collect(),
+                (0..w).map(|x| x % 64 == 63).collect(),
+                (0..w)
+                    .map(|_| {
+                        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                        state >> 31 == 1
+                    })
+                    .collect(),
+            ];
+            for row in rows {
+                let mut masks = vec![0u64; w.div_ceil(64)];
+                for (x, &on) in row.iter().enumerate() {
+                    masks[x / 64] |= u64::from(on) << (x % 64);
+                }
+                let mut want = Vec::new();
+                let mut x = 0;
+                while x < w {
+                    if row[x] {
+                        let start = x;
+                        while x < w && row[x] {
+                            x += 1;
+                        }
+                        want.push((start as u32, x as u32));
+                    } else {
+                        x += 1;
+                    }
+                }
+                let got: Vec<(u32, u32)> = Runs::new(&masks, w).collect();
+                assert_eq!(got, want, "width {w}");
+            }
+        }
+    }
+
+    #[test]
     fn row_masks_on_every_level_match_the_pixels() {
         let mut state = 7u32;
         for w in [1usize, 2, 31, 32, 33, 63, 64, 65, 127, 128, 129, 200, 3840] {

@@ -11,13 +11,14 @@
 //! code compiled for each SIMD level (`autovectorized!`), so every level gives the
 //! same bits.
 //!
-//! The 3x3 kernel on AVX-512 goes the other way round, horizontal sums first: each
-//! source row's `[1 2 1]` sums once into a ring of three rows (`vpmaddubsw` makes the
-//! sums of neighbouring pixel pairs, each pixel's sum is two of them, scaled by 32),
-//! then per output row `vpavgw(above, below) + centre` is 16·(sum + 8) exactly, whose
-//! high byte is the result. Even and odd pixels live in separate halves of a 64-pixel
-//! block, so no widening, packing or permuting: 13 vector operations per 64 pixels
-//! against 18 for the two passes above. Same integers, same bits.
+//! The 3x3 kernel on AVX-512 and AVX2 goes the other way round, horizontal sums first:
+//! each source row's `[1 2 1]` sums once into a ring of three rows (`vpmaddubsw` makes
+//! the sums of neighbouring pixel pairs, each pixel's sum is two of them, scaled by
+//! 32), then per output row `vpavgw(above, below) + centre + 128` is 16·(sum + 8)
+//! exactly, whose high byte is the result. Even and odd pixels live in separate halves
+//! of a block (64 pixels on AVX-512, 32 on AVX2), so no widening, packing or
+//! permuting: 13 vector operations per 64 pixels against 18 for the two passes above.
+//! Same integers, same bits.
 
 use crate::image::{ImageView, ImageViewMut};
 use crate::kernels::border::Border;
@@ -335,13 +336,21 @@ fn hsum<const ORDER: usize>(level: SimdLevel, t: &[u16], out: &mut [u8]) {
     }
 }
 
+/// Which hand-written 3x3 pass runs (see the module notes); x86 only.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wide {
+    Avx512,
+    Avx2,
+}
+
 /// Per-band scratch: the padded u16 row, and a row of the constant border value.
 #[derive(Debug, Default)]
 pub(super) struct Scratch {
     sums: Vec<u16>,
     constant: Vec<u8>,
-    /// AVX-512 3x3: three rows of horizontal sums in 64-pixel blocks, row `y` in slot
-    /// `y mod 3`.
+    /// The 3x3 pass on AVX-512 or AVX2: three rows of horizontal sums in blocks (64 or
+    /// 32 pixels), row `y` in slot `y mod 3`.
     ring: Vec<u16>,
 }
 
@@ -387,18 +396,18 @@ pub(super) fn blur(
 ) {
     let (w, h) = src.size();
     let r = order / 2;
-    // The 3x3 kernel's horizontal-first pass: its block size where the level has one.
-    let block = match level {
+    // The 3x3 kernel's horizontal-first pass where the level has one, and its block.
+    let pass: Option<(Wide, usize)> = match level {
         #[cfg(target_arch = "x86_64")]
         SimdLevel::Avx512 | SimdLevel::Avx512Vbmi if SimdLevel::Avx512.is_supported() => {
-            Some(avx512::BLOCK)
+            Some((Wide::Avx512, avx512::BLOCK))
         }
         #[cfg(target_arch = "x86_64")]
-        SimdLevel::Avx2 if SimdLevel::Avx2.is_supported() => Some(avx2::BLOCK),
+        SimdLevel::Avx2 if SimdLevel::Avx2.is_supported() => Some((Wide::Avx2, avx2::BLOCK)),
         _ => None,
     }
     .filter(|_| order == 3);
-    let ring_row = block.map(|b| w.div_ceil(b) * b);
+    let ring_row = pass.map(|(_, b)| w.div_ceil(b) * b);
     let band_rows = parallel::bands_with_scratch(w, h, scratch);
     for s in scratch.iter_mut() {
         s.sums.resize(w + 2 * r, 0);
@@ -428,9 +437,9 @@ pub(super) fn blur(
                 let pixels = row(y);
                 let edge = |x: isize| border.map(x, w).map_or(constant, |xx| pixels[xx]);
                 let out = &mut ring[slot..slot + len];
-                // SAFETY: `block` (so `ring_row`) is Some only for a level the CPU has.
-                match block {
-                    Some(avx512::BLOCK) => unsafe { avx512::h_row3(pixels, edge, out) },
+                // SAFETY: `pass` (so `ring_row`) is Some only for a level the CPU has.
+                match pass {
+                    Some((Wide::Avx512, _)) => unsafe { avx512::h_row3(pixels, edge, out) },
                     _ => unsafe { avx2::h_row3(pixels, edge, out) },
                 }
             };
@@ -443,8 +452,8 @@ pub(super) fn blur(
                 let slot = |y: isize| &ring[y.rem_euclid(3) as usize * len..][..len];
                 let (a, b, c, out) = (slot(y - 1), slot(y), slot(y + 1), band.row_mut(i));
                 // SAFETY: as above.
-                match block {
-                    Some(avx512::BLOCK) => unsafe { avx512::v_row3(a, b, c, out) },
+                match pass {
+                    Some((Wide::Avx512, _)) => unsafe { avx512::v_row3(a, b, c, out) },
                     _ => unsafe { avx2::v_row3(a, b, c, out) },
                 }
             }
